@@ -1,0 +1,9 @@
+//! websocket-driver: a sans-IO WebSocket protocol driver (skeleton, being filled in).
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod time;
