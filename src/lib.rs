@@ -6,4 +6,7 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod error;
+pub mod mask_source;
 pub mod time;
+pub mod wire;

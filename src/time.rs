@@ -25,7 +25,9 @@ impl Instant {
 
     /// An instant `secs` seconds after the origin.
     pub const fn from_secs(secs: u64) -> Self {
-        Instant { millis: secs.saturating_mul(1000) }
+        Instant {
+            millis: secs.saturating_mul(1000),
+        }
     }
 
     /// Milliseconds since the origin.
@@ -35,7 +37,9 @@ impl Instant {
 
     /// The time from `earlier` to `self`, or zero if `earlier` is later.
     pub const fn saturating_since(self, earlier: Instant) -> Duration {
-        Duration { millis: self.millis.saturating_sub(earlier.millis) }
+        Duration {
+            millis: self.millis.saturating_sub(earlier.millis),
+        }
     }
 }
 
@@ -57,7 +61,9 @@ impl Duration {
 
     /// A duration of `secs` seconds.
     pub const fn from_secs(secs: u64) -> Self {
-        Duration { millis: secs.saturating_mul(1000) }
+        Duration {
+            millis: secs.saturating_mul(1000),
+        }
     }
 
     /// The duration in milliseconds.
@@ -70,7 +76,9 @@ impl Add<Duration> for Instant {
     type Output = Instant;
     /// Saturates at the far future rather than overflowing.
     fn add(self, rhs: Duration) -> Instant {
-        Instant { millis: self.millis.saturating_add(rhs.millis) }
+        Instant {
+            millis: self.millis.saturating_add(rhs.millis),
+        }
     }
 }
 
@@ -85,7 +93,9 @@ impl Sub<Instant> for Instant {
 impl Add for Duration {
     type Output = Duration;
     fn add(self, rhs: Duration) -> Duration {
-        Duration { millis: self.millis.saturating_add(rhs.millis) }
+        Duration {
+            millis: self.millis.saturating_add(rhs.millis),
+        }
     }
 }
 
@@ -98,7 +108,13 @@ mod tests {
         let t = Instant::from_secs(2);
         assert_eq!((t + Duration::from_millis(500)).millis(), 2500);
         assert_eq!(t - Instant::from_secs(3), Duration::ZERO);
-        assert_eq!(Instant::from_millis(u64::MAX) + Duration::from_secs(1), Instant::from_millis(u64::MAX));
-        assert_eq!(Instant::from_secs(5) - Instant::from_secs(3), Duration::from_secs(2));
+        assert_eq!(
+            Instant::from_millis(u64::MAX) + Duration::from_secs(1),
+            Instant::from_millis(u64::MAX)
+        );
+        assert_eq!(
+            Instant::from_secs(5) - Instant::from_secs(3),
+            Duration::from_secs(2)
+        );
     }
 }

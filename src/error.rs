@@ -1,0 +1,154 @@
+//! The error enums: what the peer did wrong ([`ProtocolError`]) and why a send was refused ([`SendError`]).
+//!
+//! Both are small `Copy` enums with hand-written `Display`, like httparse's. A protocol error carries what
+//! the close frame needs: [`ProtocolError::close_code`] and its `Display` text as the close reason. Nothing
+//! here allocates or formats into a heap.
+
+use core::fmt;
+
+use crate::wire::{CloseCode, Rsv};
+
+/// A violation of RFC 6455 by the peer. The connection fails with [`close_code`](Self::close_code) and
+/// the `Display` text as the close reason (RFC 6455 §7.1.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// RSV bits that no negotiated extension owns, or any RSV bit on a control or continuation frame
+    /// (RFC 6455 §5.2; F1).
+    ReservedBits(Rsv),
+    /// A reserved opcode (RFC 6455 §5.2; F2).
+    UnknownOpcode(u8),
+    /// A control frame with FIN clear (RFC 6455 §5.5; F3).
+    FragmentedControl(u8),
+    /// A control frame with more than 125 bytes of payload (RFC 6455 §5.5; F4). Carries the length.
+    ControlTooLong(u64),
+    /// A text or binary frame while a fragmented message is still open (RFC 6455 §5.4; F5).
+    UnfinishedMessage,
+    /// A continuation frame with no fragmented message open (RFC 6455 §5.4; F6).
+    UnexpectedContinuation,
+    /// A server received an unmasked frame (RFC 6455 §5.1; F7).
+    UnmaskedFrame,
+    /// A client received a masked frame (RFC 6455 §5.1; F7).
+    MaskedFrame,
+    /// A 64-bit payload length with its most significant bit set (RFC 6455 §5.2; F8).
+    LengthOverflow,
+    /// A message longer than the configured maximum (F9), closed with 1009.
+    MessageTooBig,
+    /// Text that is not UTF-8 (RFC 6455 §8.1; F10), closed with 1007.
+    InvalidUtf8,
+    /// A close frame with a one-byte payload (RFC 6455 §5.5.1; F12).
+    ClosePayloadTooShort,
+    /// A close frame with a code that must not be sent (RFC 6455 §7.4; F12).
+    InvalidCloseCode(u16),
+    /// A close frame whose reason is not UTF-8 (RFC 6455 §5.5.1; F12).
+    InvalidCloseReason,
+}
+
+impl ProtocolError {
+    /// The close code to fail the connection with (RFC 6455 §7.4.1).
+    pub const fn close_code(self) -> CloseCode {
+        match self {
+            ProtocolError::MessageTooBig => CloseCode::TOO_BIG,
+            ProtocolError::InvalidUtf8 => CloseCode::INVALID_DATA,
+            _ => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ProtocolError::ReservedBits(rsv) => write!(
+                f,
+                "One or more reserved bits are on: reserved1 = {}, reserved2 = {}, reserved3 = {}",
+                u8::from(rsv.rsv1()),
+                u8::from(rsv.rsv2()),
+                u8::from(rsv.rsv3())
+            ),
+            ProtocolError::UnknownOpcode(op) => write!(f, "Unrecognized frame opcode: {op}"),
+            ProtocolError::FragmentedControl(op) => {
+                write!(f, "Received fragmented control frame: opcode = {op}")
+            }
+            ProtocolError::ControlTooLong(len) => {
+                write!(f, "Received control frame having too long payload: {len}")
+            }
+            ProtocolError::UnfinishedMessage => {
+                f.write_str("Received new data frame but previous continuous frame is unfinished")
+            }
+            ProtocolError::UnexpectedContinuation => {
+                f.write_str("Received unexpected continuation frame")
+            }
+            ProtocolError::UnmaskedFrame => {
+                f.write_str("Received unmasked frame but masking is required")
+            }
+            ProtocolError::MaskedFrame => f.write_str("Received masked frame from a server"),
+            ProtocolError::LengthOverflow => {
+                f.write_str("Frame length has its most significant bit set")
+            }
+            ProtocolError::MessageTooBig => f.write_str("WebSocket frame length too large"),
+            ProtocolError::InvalidUtf8 => f.write_str("Could not decode a text frame as UTF-8"),
+            ProtocolError::ClosePayloadTooShort => {
+                f.write_str("Received close frame with a 1-byte payload")
+            }
+            ProtocolError::InvalidCloseCode(code) => {
+                write!(f, "Received close frame with invalid code {code}")
+            }
+            ProtocolError::InvalidCloseReason => {
+                f.write_str("Received close frame with a reason that is not UTF-8")
+            }
+        }
+    }
+}
+
+/// Why a send was refused. Nothing was written when a send returns one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum SendError {
+    /// The transmit ring needs `needed` free bytes for this frame: drain it and try again.
+    Full {
+        /// Free bytes the frame needs.
+        needed: usize,
+    },
+    /// The frame (`size` bytes) can never fit in the transmit ring (`capacity` bytes).
+    TooLarge {
+        /// The whole frame's size.
+        size: usize,
+        /// The ring's capacity.
+        capacity: usize,
+    },
+    /// A close code that must not be sent (1004–1006, 1015, 1016–2999, below 1000, from 5000; F17).
+    InvalidCloseCode(u16),
+    /// A close reason over 123 bytes (RFC 6455 §5.5; F17).
+    CloseReasonTooLong,
+    /// A close reason given without a code (RFC 6455 §5.5.1 puts the reason after the code).
+    ReasonWithoutCode,
+    /// A ping or pong payload over 125 bytes (RFC 6455 §5.5; F17).
+    ControlTooLong,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SendError::Full { needed } => {
+                write!(f, "transmit ring full: {needed} free bytes needed")
+            }
+            SendError::TooLarge { size, capacity } => {
+                write!(
+                    f,
+                    "frame of {size} bytes can never fit a transmit ring of {capacity}"
+                )
+            }
+            SendError::InvalidCloseCode(code) => write!(f, "close code {code} must not be sent"),
+            SendError::CloseReasonTooLong => f.write_str("close reason longer than 123 bytes"),
+            SendError::ReasonWithoutCode => f.write_str("close reason without a close code"),
+            SendError::ControlTooLong => f.write_str("control frame payload longer than 125 bytes"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ProtocolError {}
+#[cfg(feature = "std")]
+impl std::error::Error for SendError {}
