@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The project's test command (README): formatting, lints, tests, no_std builds, and (FUZZ_SECONDS>0) a fuzz smoke run.
+# Installs the rustup pieces it needs, so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s ==\n' "$*"; }
+NO_STD_TARGETS="thumbv7em-none-eabihf thumbv6m-none-eabi"
+
+step "toolchain"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# shellcheck disable=SC2086
+rustup target add $NO_STD_TARGETS >/dev/null
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "tests"
+cargo test --workspace --all-features
+
+step "no_std builds (no features)"
+for target in $NO_STD_TARGETS; do
+  cargo build -p websocket-driver --no-default-features --target "$target"
+  cargo build -p websocket-driver --no-default-features --features defmt --target "$target"
+done
+
+step "docs (missing docs are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p websocket-driver --no-deps --all-features
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-0}
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+  step "fuzz smoke: ${FUZZ_SECONDS}s per target"
+  (cd fuzz && cargo +nightly fuzz list) | while read -r target; do
+    mkdir -p "fuzz/corpus/$target"
+    if ! (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 2>"../target/fuzz-$target.log"); then
+      tail -n 40 "target/fuzz-$target.log"
+      for crash in fuzz/artifacts/"$target"/*; do echo "crashing input $crash:"; od -A x -t x1z "$crash" | head -20; done
+      exit 1
+    fi
+    grep -E '^Done|stat::number_of_executed_units' "target/fuzz-$target.log" | tail -n 1 | sed "s/^/$target: /"
+  done
+fi
+step "all checks passed"
