@@ -126,6 +126,15 @@ pub enum SendError {
     ReasonWithoutCode,
     /// A ping or pong payload over 125 bytes (RFC 6455 §5.5; F17).
     ControlTooLong,
+    /// The connection is closed, or closing after our close frame: nothing more is sent (S4, S7).
+    Closed,
+    /// The connection is not open yet and this send cannot be queued (a server before it accepted).
+    NotOpen,
+    /// A message is being sent in fragments: finish it before sending another data message
+    /// (RFC 6455 §5.4), or a fragment's kind differs from the message's.
+    MessageInProgress,
+    /// A zero-copy send needs an empty transmit ring: drain it first.
+    RingNotEmpty,
 }
 
 impl fmt::Display for SendError {
@@ -144,10 +153,55 @@ impl fmt::Display for SendError {
             SendError::CloseReasonTooLong => f.write_str("close reason longer than 123 bytes"),
             SendError::ReasonWithoutCode => f.write_str("close reason without a close code"),
             SendError::ControlTooLong => f.write_str("control frame payload longer than 125 bytes"),
+            SendError::Closed => f.write_str("the connection is closed"),
+            SendError::NotOpen => f.write_str("the connection is not open yet"),
+            SendError::MessageInProgress => f.write_str("a fragmented message is being sent"),
+            SendError::RingNotEmpty => f.write_str("a zero-copy send needs an empty transmit ring"),
         }
     }
 }
 
+/// What [`Driver::poll`](crate::Driver::poll) reports as an error: once per connection, followed by the
+/// close event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer broke the protocol; the connection is failed with its close code (RFC 6455 §7.1.7).
+    Protocol(ProtocolError),
+    /// The receive buffer (`rx`) or transmit ring (`tx`) given to `poll` is smaller than the minimum
+    /// ([`MIN_RX_CAPACITY`](crate::MIN_RX_CAPACITY), [`MIN_TX_CAPACITY`](crate::MIN_TX_CAPACITY)).
+    /// Nothing was read or written.
+    BufferTooSmall {
+        /// The capacity given.
+        capacity: usize,
+        /// The minimum.
+        minimum: usize,
+    },
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Error::Protocol(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Protocol(e) => fmt::Display::fmt(e, f),
+            Error::BufferTooSmall { capacity, minimum } => {
+                write!(
+                    f,
+                    "buffer of {capacity} bytes is below the minimum of {minimum}"
+                )
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {}
 #[cfg(feature = "std")]
 impl std::error::Error for ProtocolError {}
 #[cfg(feature = "std")]

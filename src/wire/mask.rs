@@ -1,1 +1,263 @@
-//! Placeholder until the masking module lands.
+//! WebSocket payload masking (RFC 6455 §5.3).
+//!
+//! This module holds the XOR of a payload with the 4-byte masking key, in place ([`apply`]) or
+//! while copying ([`copy_masked`]), resumable at any byte through a `phase` so that a payload can
+//! be masked in pieces. It must never allocate, use `unsafe`, or choose or generate masking keys
+//! (that is the mask source's job, RFC 6455 §5.3 and §10.3); it only applies a given key.
+
+/// Rotates `key` so that its first byte is the one for payload offset `phase` (`phase < 4`).
+#[inline]
+fn rotated(key: [u8; 4], phase: usize) -> [u8; 4] {
+    let mut key = key;
+    key.rotate_left(phase);
+    key
+}
+
+/// The 4-byte key repeated over 8 bytes, in memory order, for XOR over `u64` lanes.
+#[inline]
+fn wide(key: [u8; 4]) -> u64 {
+    let [a, b, c, d] = key;
+    u64::from_ne_bytes([a, b, c, d, a, b, c, d])
+}
+
+/// Loads 8 bytes of `bytes` starting at `at` as a native-endian `u64`.
+#[inline(always)]
+fn load(bytes: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(bytes[at..at + 8].try_into().unwrap())
+}
+
+/// Below this many bytes the byte loop is used directly (no wide key is built).
+const WIDE_MIN: usize = 16;
+
+/// Applies (XORs) the 4-byte masking `key` to `buf` in place, starting at key byte `phase % 4`
+/// (RFC 6455 §5.3: octet `i` of the payload is XORed with octet `i % 4` of the key).
+///
+/// Returns the phase for the next call: `(phase + buf.len()) % 4`, so a payload masked in
+/// several pieces, each call given the phase the previous one returned, equals the payload masked
+/// at once with phase 0. Masking and unmasking are the same operation.
+#[inline]
+pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
+    let phase = phase % 4;
+    let next = (phase + buf.len() % 4) % 4;
+    let key = rotated(key, phase);
+    if buf.len() < WIDE_MIN {
+        xor_bytes(buf, key);
+        return next;
+    }
+    let k = wide(key);
+    let mut blocks = buf.chunks_exact_mut(32);
+    for block in &mut blocks {
+        for at in [0, 8, 16, 24] {
+            let v = load(block, at) ^ k;
+            block[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+        }
+    }
+    let mut words = blocks.into_remainder().chunks_exact_mut(8);
+    for word in &mut words {
+        let v = load(word, 0) ^ k;
+        word.copy_from_slice(&v.to_ne_bytes());
+    }
+    // Every block and word is a multiple of 4 bytes long: the tail starts at key byte 0 again.
+    xor_bytes(words.into_remainder(), key);
+    next
+}
+
+/// Copies `src` into `dst` masked with `key` starting at key byte `phase % 4`, in one pass
+/// (RFC 6455 §5.3). Equivalent to copying then calling [`apply`], and returns the same phase for
+/// the next call: `(phase + src.len()) % 4`.
+///
+/// # Panics
+///
+/// If `dst.len() != src.len()`.
+#[inline]
+pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
+    assert_eq!(
+        dst.len(),
+        src.len(),
+        "copy_masked: destination and source lengths differ"
+    );
+    let phase = phase % 4;
+    let next = (phase + src.len() % 4) % 4;
+    let key = rotated(key, phase);
+    if src.len() < WIDE_MIN {
+        copy_xor_bytes(dst, src, key);
+        return next;
+    }
+    let k = wide(key);
+    let mut dst_blocks = dst.chunks_exact_mut(32);
+    let mut src_blocks = src.chunks_exact(32);
+    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
+        for at in [0, 8, 16, 24] {
+            let v = load(s, at) ^ k;
+            d[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+        }
+    }
+    let mut dst_words = dst_blocks.into_remainder().chunks_exact_mut(8);
+    let mut src_words = src_blocks.remainder().chunks_exact(8);
+    for (d, s) in (&mut dst_words).zip(&mut src_words) {
+        let v = load(s, 0) ^ k;
+        d.copy_from_slice(&v.to_ne_bytes());
+    }
+    copy_xor_bytes(dst_words.into_remainder(), src_words.remainder(), key);
+    next
+}
+
+/// Byte loop: `buf[i] ^= key[i % 4]`.
+#[inline]
+fn xor_bytes(buf: &mut [u8], key: [u8; 4]) {
+    for (b, k) in buf.iter_mut().zip(key.iter().cycle()) {
+        *b ^= k;
+    }
+}
+
+/// Byte loop: `dst[i] = src[i] ^ key[i % 4]`.
+#[inline]
+fn copy_xor_bytes(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    for ((d, s), k) in dst.iter_mut().zip(src).zip(key.iter().cycle()) {
+        *d = s ^ k;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// The definition, RFC 6455 §5.3, shifted by `phase`.
+    fn reference(buf: &mut [u8], key: [u8; 4], phase: usize) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b ^= key[(phase + i) % 4];
+        }
+    }
+
+    fn data(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 + 7) as u8).collect()
+    }
+
+    const KEYS: [[u8; 4]; 3] = [
+        [0x37, 0xfa, 0x21, 0x3d],
+        [0x01, 0x02, 0x04, 0x80],
+        [0xff, 0x00, 0xa5, 0x5a],
+    ];
+
+    #[test]
+    fn rfc6455_section_5_7_hello() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let mut buf = *b"Hello";
+        assert_eq!(apply(&mut buf, key, 0), 1);
+        assert_eq!(buf, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        let mut copy = [0u8; 5];
+        assert_eq!(copy_masked(&mut copy, b"Hello", key, 0), 1);
+        assert_eq!(copy, buf);
+        apply(&mut buf, key, 0);
+        assert_eq!(&buf, b"Hello");
+    }
+
+    #[test]
+    fn every_length_and_phase_matches_reference() {
+        for key in KEYS {
+            for len in 0..=200 {
+                let src = data(len);
+                // Phases beyond 3 too: only `phase % 4` matters.
+                for phase in 0..=7 {
+                    let mut want = src.clone();
+                    reference(&mut want, key, phase);
+                    let next = (phase + len) % 4;
+
+                    let mut got = src.clone();
+                    assert_eq!(apply(&mut got, key, phase), next);
+                    assert_eq!(got, want, "apply len {len} phase {phase}");
+
+                    let mut dst = std::vec![0xAA; len];
+                    assert_eq!(copy_masked(&mut dst, &src, key, phase), next);
+                    assert_eq!(dst, want, "copy_masked len {len} phase {phase}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn misaligned_starts_match_reference() {
+        // Sub-slices at every offset, so the wide loops see every alignment.
+        let key = KEYS[0];
+        let src = data(300);
+        for start in 0..16 {
+            for phase in 0..4 {
+                let mut want = src[start..].to_vec();
+                reference(&mut want, key, phase);
+                let mut got = src.clone();
+                apply(&mut got[start..], key, phase);
+                assert_eq!(&got[start..], &want[..]);
+                let mut dst = std::vec![0; 300 + 16];
+                copy_masked(&mut dst[start..300], &src[start..], key, phase);
+                assert_eq!(&dst[start..300], &want[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn masking_twice_restores() {
+        for key in KEYS {
+            for len in [0, 1, 5, 15, 16, 31, 32, 33, 100, 1000] {
+                for phase in 0..4 {
+                    let src = data(len);
+                    let mut buf = src.clone();
+                    apply(&mut buf, key, phase);
+                    if len >= 4 {
+                        assert_ne!(buf, src);
+                    }
+                    apply(&mut buf, key, phase);
+                    assert_eq!(buf, src);
+                    let mut masked = std::vec![0; len];
+                    copy_masked(&mut masked, &src, key, phase);
+                    let mut back = std::vec![0; len];
+                    copy_masked(&mut back, &masked, key, phase);
+                    assert_eq!(back, src);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn split_calls_carry_the_phase() {
+        for key in KEYS {
+            for len in 0..=64 {
+                let src = data(len);
+                for phase in 0..4 {
+                    let mut whole = src.clone();
+                    apply(&mut whole, key, phase);
+                    for cut in 0..=len {
+                        let mut parts = src.clone();
+                        let (a, b) = parts.split_at_mut(cut);
+                        let mid = apply(a, key, phase);
+                        assert_eq!(apply(b, key, mid), (phase + len) % 4);
+                        assert_eq!(parts, whole, "len {len} cut {cut} phase {phase}");
+
+                        let mut dst = std::vec![0; len];
+                        let (da, db) = dst.split_at_mut(cut);
+                        let mid = copy_masked(da, &src[..cut], key, phase);
+                        copy_masked(db, &src[cut..], key, mid);
+                        assert_eq!(dst, whole, "copy len {len} cut {cut} phase {phase}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "lengths differ")]
+    fn copy_masked_panics_on_length_mismatch() {
+        let mut dst = [0u8; 3];
+        copy_masked(&mut dst, &[1, 2, 3, 4], [1, 2, 3, 4], 0);
+    }
+
+    #[test]
+    fn huge_phase_does_not_overflow() {
+        let mut buf = [0u8; 20];
+        assert_eq!(
+            apply(&mut buf, [1, 2, 3, 4], usize::MAX),
+            (usize::MAX % 4 + 20) % 4
+        );
+        assert_eq!(buf[0], 4);
+    }
+}

@@ -1,0 +1,184 @@
+//! Fixed vectors for the transmit ring: wrap-around, release mark, reserved slot, pause, errors.
+
+use super::{NotEmpty, TxError, TxRing};
+use core::fmt::Write as _;
+use std::vec::Vec;
+
+fn frame(tx: &mut TxRing<[u8; 8]>, bytes: &[u8]) {
+    let mut w = tx.frame(bytes.len()).unwrap();
+    w.put(bytes);
+    w.commit();
+}
+
+fn drain(tx: &mut TxRing<[u8; 8]>) -> Vec<u8> {
+    let out = tx.peek_vectored().concat();
+    tx.consume(out.len());
+    out
+}
+
+#[test]
+fn frame_wraps_around_the_end() {
+    let mut tx = TxRing::new([0u8; 8]);
+    frame(&mut tx, b"abcdef");
+    tx.consume(5);
+    frame(&mut tx, b"ghijkl");
+    assert_eq!(tx.peek(), b"fgh");
+    assert_eq!(tx.peek_vectored(), [&b"fgh"[..], b"ijkl"]);
+    tx.consume(3);
+    assert_eq!(tx.peek(), b"ijkl");
+    assert_eq!(tx.into_inner(), *b"ijklefgh");
+}
+
+#[test]
+fn masked_frame_wraps_around_the_end() {
+    let mut tx = TxRing::new([0u8; 8]);
+    frame(&mut tx, b"abcdef");
+    tx.consume(5);
+    let mut w = tx.frame(5).unwrap();
+    assert_eq!(w.put_masked(&[0; 1], [1, 2, 3, 4], 1) % 4, 2);
+    // This piece is split by the end of the storage.
+    assert_eq!(w.put_masked(&[0; 4], [1, 2, 3, 4], 2) % 4, 2);
+    w.commit();
+    assert_eq!(tx.peek_vectored(), [&[b'f', 2, 3][..], &[4, 1, 2]]);
+}
+
+#[test]
+fn release_mark_holds_later_bytes() {
+    let mut tx = TxRing::new([0u8; 8]);
+    frame(&mut tx, b"A");
+    tx.hold();
+    frame(&mut tx, b"B");
+    tx.hold(); // Keeps the earlier mark.
+    frame(&mut tx, b"C");
+    assert!(tx.is_holding());
+    assert_eq!((tx.peek(), tx.ready(), tx.len()), (&b"A"[..], 1, 3));
+    tx.consume(1);
+    assert!(tx.peek().is_empty());
+    tx.release();
+    assert_eq!(drain(&mut tx), b"BC");
+}
+
+#[test]
+fn reserved_slot_is_held_until_filled_and_released() {
+    let mut tx = TxRing::new([0u8; 8]);
+    frame(&mut tx, b"hd");
+    let slot = tx.reserve(3).unwrap();
+    assert_eq!(slot.len(), 3);
+    frame(&mut tx, b"x");
+    assert_eq!(tx.peek(), b"hd");
+    tx.fill(slot, b"DIG");
+    assert_eq!(drain(&mut tx), b"hd");
+    tx.release();
+    assert_eq!(drain(&mut tx), b"DIGx");
+    assert_eq!(
+        tx.reserve(9),
+        Err(TxError::TooLarge {
+            size: 9,
+            capacity: 8
+        })
+    );
+    assert!(!tx.is_holding());
+}
+
+#[test]
+fn pause_needs_an_empty_ring_and_hides_new_frames() {
+    let mut tx = TxRing::new([0u8; 8]);
+    frame(&mut tx, b"data");
+    assert_eq!(tx.pause(), Err(NotEmpty));
+    drain(&mut tx);
+    tx.pause().unwrap();
+    frame(&mut tx, b"pong");
+    assert!(tx.is_paused() && tx.peek().is_empty() && tx.ready() == 0);
+    tx.resume();
+    assert_eq!(drain(&mut tx), b"pong");
+}
+
+#[test]
+fn errors_report_sizes_and_change_nothing() {
+    let mut tx = TxRing::new([0u8; 8]);
+    frame(&mut tx, b"abcde");
+    assert_eq!(tx.frame(4).err(), Some(TxError::Full { needed: 4 }));
+    let too_large = TxError::TooLarge {
+        size: 9,
+        capacity: 8,
+    };
+    assert_eq!(tx.frame(9).err(), Some(too_large));
+    let mut t = tx.transaction();
+    t.put(b"12").unwrap();
+    assert_eq!(t.put(b"34"), Err(TxError::Full { needed: 4 }));
+    assert!(write!(t, "56789").is_err());
+    assert_eq!(t.error(), Some(too_large));
+    assert_eq!((t.len(), t.commit()), (0, 0));
+    assert_eq!(drain(&mut tx), b"abcde");
+    let mut s = std::string::String::new();
+    write!(s, "{}", TxError::Full { needed: 4 }).unwrap();
+    assert_eq!(
+        s,
+        "transmit ring full: the write needs 4 bytes of free space"
+    );
+}
+
+#[test]
+fn transaction_commits_or_discards() {
+    let mut tx = TxRing::new([0u8; 8]);
+    {
+        let mut t = tx.transaction();
+        write!(t, "GET {}", 7).unwrap();
+        assert_eq!(t.len(), 5);
+    } // Dropped without a commit.
+    assert!(tx.is_empty());
+    let mut t = tx.transaction();
+    write!(t, "GET {}", 7).unwrap();
+    assert_eq!(t.commit(), 5);
+    assert_eq!(drain(&mut tx), b"GET 7");
+}
+
+#[test]
+#[should_panic(expected = "not put")]
+fn commit_of_a_short_frame_panics() {
+    let mut tx = TxRing::new([0u8; 8]);
+    let mut w = tx.frame(3).unwrap();
+    w.put(b"ab");
+    w.commit();
+}
+
+#[test]
+#[should_panic(expected = "remaining")]
+fn put_past_the_frame_panics() {
+    let mut tx = TxRing::new([0u8; 8]);
+    tx.frame(1).unwrap().put(b"ab");
+}
+
+#[test]
+#[should_panic(expected = "exceeds")]
+fn consume_of_held_bytes_panics() {
+    let mut tx = TxRing::new([0u8; 8]);
+    tx.hold();
+    frame(&mut tx, b"a");
+    tx.consume(1);
+}
+
+#[test]
+#[should_panic(expected = "no longer buffered")]
+fn fill_of_a_sent_slot_panics() {
+    let mut tx = TxRing::new([0u8; 8]);
+    let slot = tx.reserve(2).unwrap();
+    tx.release();
+    tx.consume(2);
+    tx.fill(slot, b"ab");
+}
+
+#[test]
+fn zero_capacity() {
+    let mut tx = TxRing::new([0u8; 0]);
+    tx.frame(0).unwrap().commit();
+    assert_eq!(
+        tx.frame(1).err(),
+        Some(TxError::TooLarge {
+            size: 1,
+            capacity: 0
+        })
+    );
+    assert!(tx.peek().is_empty());
+    tx.consume(0);
+}

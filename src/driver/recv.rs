@@ -1,0 +1,499 @@
+//! The receive side: what the bytes in the receive buffer mean (RFC 6455 §5.2–§5.6, §7).
+//!
+//! `step` does one unit of work and says what `poll` should do next. Payloads are unmasked in place and,
+//! when something sits between a message's fragments (a header, a control frame), moved once to follow
+//! the bytes already kept. Readable bytes are never shifted otherwise. Peer bytes never panic here.
+
+use core::fmt::{self, Write as _};
+use core::ops::Range;
+
+use super::{Driver, Failure, Frame, Message, Role, State};
+use crate::buffer::{RxBuf, TxRing};
+use crate::error::{Error, ProtocolError};
+use crate::event::DataKind;
+use crate::mask_source::MaskSource;
+use crate::wire::header::{Rules, check};
+use crate::wire::{ClosePayload, FrameHeader, MaskRule, OpCode, Rsv, Status, mask};
+
+/// What `poll` does after a step.
+pub(super) enum Step {
+    /// Progress was made; step again.
+    Again,
+    /// Nothing more until more bytes arrive.
+    Idle,
+    /// An automatic reply needs this many free bytes in the transmit ring.
+    TxFull(usize),
+    /// Hand out an event.
+    Deliver(Delivery),
+}
+
+/// An event decided by `step`, described by positions so the buffer is borrowed only once, in `deliver`.
+pub(super) enum Delivery {
+    /// `[0, len)` of the readable region is a message or a chunk of one; consume `consume` bytes.
+    Data {
+        kind: DataKind,
+        rsv: Rsv,
+        len: usize,
+        consume: usize,
+        fin: bool,
+    },
+    /// A control frame's (unmasked) payload at `range`; consume `consume` bytes.
+    Control {
+        opcode: OpCode,
+        range: Range<usize>,
+        consume: usize,
+    },
+    /// The close event after a failure.
+    LocalClose { error: ProtocolError },
+}
+
+impl Driver {
+    /// One unit of receive work.
+    pub(super) fn step<S, T, R>(
+        &mut self,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<Step, Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        if let Some(failure) = self.failure {
+            return self.step_failed(failure, rx, tx, rng);
+        }
+        if self.state == State::Closed {
+            // S5, S6: after the close, input is ignored.
+            rx.consume(rx.len());
+            return Ok(Step::Idle);
+        }
+        if self.recv.held == 0 && self.recv.cursor > 0 {
+            rx.consume(self.recv.cursor);
+            self.recv.cursor = 0;
+        }
+        let frame = match self.recv.frame {
+            Some(frame) => frame,
+            None => match self.read_header(rx, tx, rng)? {
+                Some(frame) => frame,
+                None => return self.idle(rx, tx, rng),
+            },
+        };
+        if frame.opcode.is_control() {
+            return self.control_frame(frame, rx, tx, rng);
+        }
+        self.data_frame(frame, rx, tx, rng)
+    }
+
+    /// Parses and checks the header at the cursor (F1–F9); `None` when it is incomplete.
+    fn read_header<S, T, R>(
+        &mut self,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<Option<Frame>, Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let recv = &mut self.recv;
+        let Status::Complete((header, header_len)) =
+            FrameHeader::parse(&rx.readable()[recv.cursor..])
+        else {
+            return Ok(None);
+        };
+        let masking = match (self.role, self.config.require_masking) {
+            (Role::Client, _) => MaskRule::Forbidden,
+            (Role::Server, true) => MaskRule::Required,
+            (Role::Server, false) => MaskRule::Optional,
+        };
+        let rules = Rules {
+            allowed_rsv: self.allowed_rsv,
+            masking,
+            max_length: self.config.max_length,
+            open_message: recv.message.map(|m| m.len),
+        };
+        let opcode = match check(&header, &rules) {
+            Ok(opcode) => opcode,
+            Err(e) => return Err(self.fail(e, tx, rng)),
+        };
+        let frame = Frame {
+            opcode,
+            fin: header.fin,
+            mask: header.mask,
+            header_len: header_len as u8,
+            len: header.payload_len,
+            done: 0,
+        };
+        match opcode {
+            OpCode::Text | OpCode::Binary => {
+                let kind = if opcode == OpCode::Text {
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                };
+                recv.message = Some(Message {
+                    kind,
+                    rsv: header.rsv,
+                    len: header.payload_len,
+                });
+            }
+            OpCode::Continuation => {
+                if let Some(message) = &mut recv.message {
+                    message.len += header.payload_len;
+                }
+            }
+            _ => {}
+        }
+        if !opcode.is_control() {
+            // A data frame's header is done with at once: consumed when nothing is kept before it,
+            // otherwise left behind the cursor for the payload to be moved over.
+            if recv.held == 0 {
+                rx.consume(recv.cursor + header_len);
+                recv.cursor = 0;
+            } else {
+                recv.cursor += header_len;
+            }
+        }
+        recv.frame = Some(frame);
+        Ok(Some(frame))
+    }
+
+    /// A control frame: handled whole, once all of it is in the buffer (F11, F13, F12, S5).
+    fn control_frame<S, T, R>(
+        &mut self,
+        frame: Frame,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<Step, Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let start = self.recv.cursor + usize::from(frame.header_len);
+        let end = start + frame.len as usize; // ≤ 125, checked with the header
+        if rx.len() < end {
+            return self.idle(rx, tx, rng);
+        }
+        // Room for the reply first, so that nothing is consumed when it cannot be queued.
+        let replies = !self.close_sent && matches!(frame.opcode, OpCode::Ping | OpCode::Close);
+        if replies {
+            let needed = self.frame_len(frame.len as usize);
+            if tx.free() < needed {
+                return Ok(Step::TxFull(needed));
+            }
+        }
+        let payload = &mut rx.readable_mut()[start..end];
+        if let Some(key) = frame.mask {
+            mask::apply(payload, key, 0);
+        }
+        match frame.opcode {
+            OpCode::Ping if replies => self.write_control(tx, rng, OpCode::Pong, payload),
+            OpCode::Close => {
+                if let Err(e) = ClosePayload::parse(payload) {
+                    return Err(self.fail(e, tx, rng));
+                }
+                if replies {
+                    // S5: echo the peer's code (and reason); an empty close gets an empty close.
+                    self.write_control(tx, rng, OpCode::Close, payload);
+                    self.close_sent = true;
+                }
+                self.state = State::Closed;
+            }
+            _ => {}
+        }
+        self.recv.frame = None;
+        let recv = &mut self.recv;
+        let consume = if recv.held == 0 {
+            recv.cursor = 0;
+            end
+        } else {
+            recv.cursor = end;
+            0
+        };
+        Ok(Step::Deliver(Delivery::Control {
+            opcode: frame.opcode,
+            range: start..end,
+            consume,
+        }))
+    }
+
+    /// A data frame: unmask what has arrived, move it into place, deliver at the frame's or the
+    /// buffer's end (F5, F6, F9, F10, F14).
+    fn data_frame<S, T, R>(
+        &mut self,
+        mut frame: Frame,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<Step, Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let recv = &mut self.recv;
+        let available = (rx.len() - recv.cursor)
+            .min(usize::try_from(frame.len - frame.done).unwrap_or(usize::MAX));
+        if available > 0 {
+            let bytes = rx.readable_mut();
+            let piece = recv.cursor..recv.cursor + available;
+            if let Some(key) = frame.mask {
+                mask::apply(&mut bytes[piece.clone()], key, (frame.done % 4) as usize);
+            }
+            if recv.cursor != recv.held {
+                bytes.copy_within(piece, recv.held);
+            }
+            recv.held += available;
+            recv.cursor += available;
+            frame.done += available as u64;
+        }
+        if recv.cursor == rx.len() && recv.cursor > recv.held {
+            // Everything after the kept bytes is handled: drop it rather than move over it later.
+            rx.truncate(recv.held);
+            recv.cursor = recv.held;
+        }
+        if frame.done == frame.len {
+            recv.frame = None;
+            if frame.fin {
+                return self.deliver_data(true, rx, tx, rng);
+            }
+            if !self.config.reassemble {
+                return self.deliver_data(false, rx, tx, rng);
+            }
+            return Ok(Step::Again);
+        }
+        recv.frame = Some(frame);
+        if rx.len() == rx.capacity() && recv.held == rx.len() {
+            // The buffer is full of this message: hand it out as a chunk.
+            return self.deliver_data(false, rx, tx, rng);
+        }
+        self.idle(rx, tx, rng)
+    }
+
+    /// Decides the delivery of `[0, held)`: the whole message when `fin`, else a chunk that ends on a
+    /// char boundary for text.
+    fn deliver_data<S, T, R>(
+        &mut self,
+        fin: bool,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<Step, Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let Some(message) = self.recv.message else {
+            return Ok(Step::Again);
+        };
+        if fin {
+            // `deliver` validates a whole text message in one pass.
+            let recv = &mut self.recv;
+            let delivery = Delivery::Data {
+                kind: message.kind,
+                rsv: message.rsv,
+                len: recv.held,
+                consume: recv.cursor,
+                fin,
+            };
+            recv.message = None;
+            recv.held = 0;
+            recv.cursor = 0;
+            recv.validated = 0;
+            recv.utf8.reset();
+            return Ok(Step::Deliver(delivery));
+        }
+        // A chunk: text keeps back the bytes of a split code point for the next chunk.
+        self.validate(rx, tx, rng)?;
+        let recv = &mut self.recv;
+        let tail = if is_checked_text(&message) {
+            recv.utf8.pending()
+        } else {
+            0
+        };
+        let len = recv.held - tail;
+        if len == 0 {
+            return Ok(Step::Again);
+        }
+        recv.held = tail;
+        recv.cursor -= len;
+        recv.validated = tail;
+        Ok(Step::Deliver(Delivery::Data {
+            kind: message.kind,
+            rsv: message.rsv,
+            len,
+            consume: len,
+            fin: false,
+        }))
+    }
+
+    /// Feeds the kept, not yet validated text to the incremental validator: invalid UTF-8 fails the
+    /// connection as soon as it arrives, even inside a partial frame (F10).
+    fn validate<S, T, R>(
+        &mut self,
+        rx: &RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<(), Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let recv = &mut self.recv;
+        let Some(message) = recv.message else {
+            return Ok(());
+        };
+        if !is_checked_text(&message) || recv.validated == recv.held {
+            return Ok(());
+        }
+        if recv
+            .utf8
+            .feed(&rx.readable()[recv.validated..recv.held])
+            .is_err()
+        {
+            return Err(self.fail(ProtocolError::InvalidUtf8, tx, rng));
+        }
+        recv.validated = recv.held;
+        Ok(())
+    }
+
+    /// Nothing more can be done with the bytes at hand.
+    fn idle<S, T, R>(
+        &mut self,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<Step, Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let recv = &mut self.recv;
+        if rx.len() == rx.capacity() {
+            if recv.cursor > recv.held {
+                // Close the gap of handled bytes so the next frame has room.
+                let (held, cursor, len) = (recv.held, recv.cursor, rx.len());
+                rx.readable_mut().copy_within(cursor..len, held);
+                rx.truncate(len - (cursor - held));
+                recv.cursor = held;
+                return Ok(Step::Again);
+            }
+            if recv.held > 0 {
+                // The message no longer fits: fall back to chunks.
+                return self.deliver_data(false, rx, tx, rng);
+            }
+        }
+        self.validate(rx, tx, rng)?;
+        Ok(Step::Idle)
+    }
+
+    /// Fails the connection (S6): queues the close frame if it fits, and returns the error to report.
+    pub(super) fn fail<T, R>(
+        &mut self,
+        error: ProtocolError,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Error
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let mut failure = Failure {
+            error,
+            close_frame_unsent: !self.close_sent,
+            close_event_unreported: true,
+        };
+        self.state = State::Closed;
+        self.close_sent = true;
+        if failure.close_frame_unsent && self.write_failure_close(error, tx, rng) {
+            failure.close_frame_unsent = false;
+        }
+        self.failure = Some(failure);
+        Error::Protocol(error)
+    }
+
+    /// After the error was reported: the close frame as soon as it fits, then the close event, then
+    /// silence.
+    fn step_failed<S, T, R>(
+        &mut self,
+        mut failure: Failure,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<Step, Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        rx.consume(rx.len());
+        if failure.close_frame_unsent {
+            if !self.write_failure_close(failure.error, tx, rng) {
+                return Ok(Step::TxFull(self.frame_len(125)));
+            }
+            failure.close_frame_unsent = false;
+        }
+        let report = failure.close_event_unreported;
+        failure.close_event_unreported = false;
+        self.failure = Some(failure);
+        if report {
+            return Ok(Step::Deliver(Delivery::LocalClose {
+                error: failure.error,
+            }));
+        }
+        Ok(Step::Idle)
+    }
+
+    /// Writes the close frame for `error`: its code and its text as the reason.
+    fn write_failure_close<T, R>(
+        &mut self,
+        error: ProtocolError,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> bool
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let mut payload = [0u8; 125];
+        payload[..2].copy_from_slice(&error.close_code().0.to_be_bytes());
+        let len = 2 + write_reason(error, &mut payload[2..]);
+        self.try_write_control(tx, rng, OpCode::Close, &payload[..len])
+            .is_ok()
+    }
+}
+
+/// Text messages are checked as UTF-8 in the core; a message with extension RSV bits is not (F10).
+fn is_checked_text(message: &Message) -> bool {
+    message.kind == DataKind::Text && message.rsv.is_empty()
+}
+
+/// Writes `error`'s text into `out`, cut at 123 bytes on a char boundary; returns its length.
+pub(super) fn write_reason(error: ProtocolError, out: &mut [u8]) -> usize {
+    struct Cut<'b> {
+        out: &'b mut [u8],
+        len: usize,
+    }
+    impl fmt::Write for Cut<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let room = self.out.len().min(crate::wire::MAX_REASON_LEN) - self.len;
+            let mut take = s.len().min(room);
+            while !s.is_char_boundary(take) {
+                take -= 1;
+            }
+            self.out[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+            self.len += take;
+            Ok(())
+        }
+    }
+    let mut cut = Cut { out, len: 0 };
+    let _ = write!(cut, "{error}");
+    cut.len
+}

@@ -1,0 +1,306 @@
+//! The send side: whole frames into the transmit ring, or nothing (RFC 6455 §5.2–§5.5, §5.3 masking).
+//!
+//! Every send writes one complete frame or reports why not ([`SendError`]); it never writes half a
+//! frame and never sends what RFC 6455 forbids (F17). Client frames are masked with a fresh key per
+//! frame while they are copied into the ring, in one pass (F16).
+
+use super::{Driver, Role, State};
+use crate::buffer::{TxError, TxRing};
+use crate::error::SendError;
+use crate::event::DataKind;
+use crate::mask_source::MaskSource;
+use crate::wire::close::emit_close;
+use crate::wire::{CloseCode, EncodedHeader, FrameHeader, OpCode, Rsv, mask};
+
+impl From<TxError> for SendError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Full { needed } => SendError::Full { needed },
+            TxError::TooLarge { size, capacity } => SendError::TooLarge { size, capacity },
+            #[allow(unreachable_patterns)]
+            _ => SendError::Full { needed: 0 },
+        }
+    }
+}
+
+impl Driver {
+    /// Sends a text message in one frame (RFC 6455 §5.6; F15).
+    pub fn text<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        text: &str,
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.send_message(tx, rng, DataKind::Text, text.as_bytes())
+    }
+
+    /// Sends a binary message in one frame (RFC 6455 §5.6; F15).
+    pub fn binary<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        data: &[u8],
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.send_message(tx, rng, DataKind::Binary, data)
+    }
+
+    /// Sends a ping with up to 125 bytes of payload (RFC 6455 §5.5.2; F17).
+    pub fn ping<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        payload: &[u8],
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.send_control(tx, rng, OpCode::Ping, payload)
+    }
+
+    /// Sends an unsolicited pong with up to 125 bytes of payload (RFC 6455 §5.5.3; F17).
+    pub fn pong<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        payload: &[u8],
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.send_control(tx, rng, OpCode::Pong, payload)
+    }
+
+    /// Starts the closing handshake (RFC 6455 §7.1.2; S4): sends a close frame with `code` (none for an
+    /// empty payload) and `reason` (at most 123 bytes), and moves to [`State::Closing`]. The close event
+    /// comes when the peer's close frame arrives. Codes that must not be sent are refused (F17).
+    pub fn close<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        code: Option<CloseCode>,
+        reason: &str,
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.check_open()?;
+        let mut payload = [0u8; 125];
+        let len = emit_close(code, reason, &mut payload)?;
+        self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
+        self.close_sent = true;
+        self.state = State::Closing;
+        Ok(())
+    }
+
+    /// Sends one frame of a message sent in fragments (RFC 6455 §5.4): the first call opens a message
+    /// of `kind`, later calls continue it, and `fin` ends it. `rsv` is for extensions that own RSV bits
+    /// (allowed on the first frame only). Control frames may be sent between fragments; other data
+    /// messages may not ([`SendError::MessageInProgress`]). Text fragments need not end on char
+    /// boundaries, but the whole message must be UTF-8.
+    pub fn send_fragment<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        kind: DataKind,
+        rsv: Rsv,
+        payload: &[u8],
+        fin: bool,
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.check_open()?;
+        let opcode = match self.sending {
+            None => data_opcode(kind),
+            Some(open) if open == kind && rsv.is_empty() => OpCode::Continuation,
+            Some(_) => return Err(SendError::MessageInProgress),
+        };
+        self.write_frame(
+            tx,
+            rng,
+            FrameHeader {
+                fin,
+                rsv,
+                ..FrameHeader::new(opcode, payload.len() as u64)
+            },
+            payload,
+        )?;
+        self.sending = if fin { None } else { Some(kind) };
+        Ok(())
+    }
+
+    /// Zero-copy send of a whole message: returns the frame header for the application to write, followed
+    /// by `payload`, straight to the transport (a vectored write).
+    ///
+    /// Contract: the transmit ring must be empty ([`SendError::RingNotEmpty`] otherwise); it is then
+    /// paused, so frames the driver queues meanwhile (an automatic pong) wait, until the application has
+    /// written header and payload and calls [`TxRing::resume`]. A client masks `payload` in place with a
+    /// fresh key (F16); a server leaves it as it is.
+    pub fn send_zero_copy<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        kind: DataKind,
+        payload: &mut [u8],
+    ) -> Result<EncodedHeader, SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.check_open()?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        tx.pause().map_err(|_| SendError::RingNotEmpty)?;
+        let mut header = FrameHeader::new(data_opcode(kind), payload.len() as u64);
+        if let Some(key) = self.mask_key(rng) {
+            mask::apply(payload, key, 0);
+            header.mask = Some(key);
+        }
+        Ok(header.to_bytes())
+    }
+
+    /// The wire size of a control frame of `payload_len` bytes from us.
+    pub(super) fn frame_len(&self, payload_len: usize) -> usize {
+        let masked = self.role == Role::Client && self.config.masking;
+        FrameHeader {
+            mask: masked.then_some([0; 4]),
+            ..FrameHeader::new(OpCode::Ping, payload_len as u64)
+        }
+        .encoded_len()
+            + payload_len
+    }
+
+    /// An automatic reply whose room was checked beforehand.
+    pub(super) fn write_control<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        opcode: OpCode,
+        payload: &[u8],
+    ) where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let written = self.try_write_control(tx, rng, opcode, payload);
+        debug_assert!(written.is_ok(), "room for the reply was checked");
+    }
+
+    pub(super) fn try_write_control<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        opcode: OpCode,
+        payload: &[u8],
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        if payload.len() > 125 {
+            return Err(SendError::ControlTooLong);
+        }
+        self.write_frame(
+            tx,
+            rng,
+            FrameHeader::new(opcode, payload.len() as u64),
+            payload,
+        )
+    }
+
+    fn send_message<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        kind: DataKind,
+        payload: &[u8],
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.check_open()?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.write_frame(
+            tx,
+            rng,
+            FrameHeader::new(data_opcode(kind), payload.len() as u64),
+            payload,
+        )
+    }
+
+    fn send_control<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        opcode: OpCode,
+        payload: &[u8],
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        self.check_open()?;
+        self.try_write_control(tx, rng, opcode, payload)
+    }
+
+    /// S4, S7: nothing is sent once our close frame is out or the connection is closed.
+    fn check_open(&self) -> Result<(), SendError> {
+        match self.state {
+            State::Open => Ok(()),
+            State::Connecting => Err(SendError::NotOpen),
+            _ => Err(SendError::Closed),
+        }
+    }
+
+    fn mask_key<R: MaskSource + ?Sized>(&self, rng: &mut R) -> Option<[u8; 4]> {
+        (self.role == Role::Client && self.config.masking).then(|| rng.mask_key())
+    }
+
+    /// Writes header and payload as one frame, masking a client's payload while copying it (F16).
+    fn write_frame<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        mut header: FrameHeader,
+        payload: &[u8],
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        header.mask = self.mask_key(rng);
+        let encoded = header.to_bytes();
+        let mut writer = tx.frame(encoded.as_bytes().len() + payload.len())?;
+        writer.put(encoded.as_bytes());
+        match header.mask {
+            Some(key) => {
+                writer.put_masked(payload, key, 0);
+            }
+            None => writer.put(payload),
+        }
+        writer.commit();
+        Ok(())
+    }
+}
+
+fn data_opcode(kind: DataKind) -> OpCode {
+    match kind {
+        DataKind::Text => OpCode::Text,
+        DataKind::Binary => OpCode::Binary,
+    }
+}

@@ -1,0 +1,73 @@
+//! What [`Driver::poll`](crate::Driver::poll) reports: events that borrow the receive buffer.
+//!
+//! An event's data is a view into the caller's receive buffer (lifetime `'a` comes from the buffer
+//! argument of `poll`, never from the driver), so the application may send — echo — while it holds it.
+//! Nothing here copies payload bytes.
+
+use crate::wire::{CloseCode, Rsv};
+
+/// The kind of a data message (RFC 6455 §5.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum DataKind {
+    /// UTF-8 text (opcode 0x1).
+    Text,
+    /// Binary data (opcode 0x2).
+    Binary,
+}
+
+/// One thing that happened on the connection.
+///
+/// A message that fits in the receive buffer arrives as one event with `fin: true`; a larger one (or a
+/// fragmented one when reassembly is off) arrives as ordered chunks, the last with `fin: true`. Text
+/// chunks always end on a char boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A text message or chunk of one, validated as UTF-8 (RFC 6455 §5.6, §8.1).
+    Text {
+        /// The text.
+        data: &'a str,
+        /// The last chunk of the message.
+        fin: bool,
+    },
+    /// A binary message or chunk of one.
+    Binary {
+        /// The bytes.
+        data: &'a [u8],
+        /// The last chunk of the message.
+        fin: bool,
+    },
+    /// A message whose first frame carried RSV bits owned by a negotiated extension (a compressed
+    /// message): handed over unchecked, for the extension to transform (F10).
+    Extension {
+        /// Text or binary.
+        kind: DataKind,
+        /// The RSV bits of the message's first frame.
+        rsv: Rsv,
+        /// The bytes as received (unmasked).
+        data: &'a [u8],
+        /// The last chunk of the message.
+        fin: bool,
+    },
+    /// A ping arrived; its pong is already queued (RFC 6455 §5.5.2; F13).
+    Ping(&'a [u8]),
+    /// A pong arrived (RFC 6455 §5.5.3).
+    Pong(&'a [u8]),
+    /// The connection is closed: the peer's close arrived (its echo, if due, is already queued), or the
+    /// connection failed (then `code` and `reason` are what we sent). RFC 6455 §7.1.5, §7.1.6.
+    Close {
+        /// The peer's code (1005 when its close frame had none, F12), or ours after a failure.
+        code: CloseCode,
+        /// The reason text.
+        reason: &'a str,
+    },
+    /// Backpressure, not an error: the transmit ring needs `needed` free bytes for an automatic reply
+    /// (a pong or a close frame). Nothing was consumed; drain the ring, then poll again.
+    TxFull {
+        /// Free bytes needed.
+        needed: usize,
+    },
+}
