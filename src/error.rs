@@ -135,6 +135,8 @@ pub enum SendError {
     MessageInProgress,
     /// A zero-copy send needs an empty transmit ring: drain it first.
     RingNotEmpty,
+    /// A header to send whose name is not an RFC 7230 token or whose value has CR, LF or NUL (H1).
+    InvalidHeader,
 }
 
 impl fmt::Display for SendError {
@@ -157,6 +159,7 @@ impl fmt::Display for SendError {
             SendError::NotOpen => f.write_str("the connection is not open yet"),
             SendError::MessageInProgress => f.write_str("a fragmented message is being sent"),
             SendError::RingNotEmpty => f.write_str("a zero-copy send needs an empty transmit ring"),
+            SendError::InvalidHeader => f.write_str("invalid header name or value"),
         }
     }
 }
@@ -169,6 +172,8 @@ impl fmt::Display for SendError {
 pub enum Error {
     /// The peer broke the protocol; the connection is failed with its close code (RFC 6455 §7.1.7).
     Protocol(ProtocolError),
+    /// The opening handshake failed (RFC 6455 §4).
+    Handshake(crate::handshake::HandshakeError),
     /// The receive buffer (`rx`) or transmit ring (`tx`) given to `poll` is smaller than the minimum
     /// ([`MIN_RX_CAPACITY`](crate::MIN_RX_CAPACITY), [`MIN_TX_CAPACITY`](crate::MIN_TX_CAPACITY)).
     /// Nothing was read or written.
@@ -190,6 +195,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Protocol(e) => fmt::Display::fmt(e, f),
+            Error::Handshake(e) => write!(f, "Error during WebSocket handshake: {e}"),
             Error::BufferTooSmall { capacity, minimum } => {
                 write!(
                     f,

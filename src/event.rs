@@ -4,6 +4,7 @@
 //! argument of `poll`, never from the driver), so the application may send — echo — while it holds it.
 //! Nothing here copies payload bytes.
 
+use crate::handshake::{Request, Response};
 use crate::wire::{CloseCode, Rsv};
 
 /// The kind of a data message (RFC 6455 §5.6).
@@ -26,6 +27,22 @@ pub enum DataKind {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Event<'a> {
+    /// Server, raw mode: a request head arrived (H6a). For a WebSocket upgrade
+    /// ([`Request::is_websocket`]) the head waits in the receive buffer for
+    /// [`Driver::accept`](crate::Driver::accept) or [`Driver::refuse`](crate::Driver::refuse); for any
+    /// other request, what follows is its body ([`Event::Body`]).
+    Connect(Request<'a>),
+    /// Server: body bytes of a request that was not an upgrade, as they arrive (H6); never frames.
+    Body(&'a [u8]),
+    /// The opening handshake completed: frames flow, and frames queued before are on their way (S2).
+    /// A client gets the server's response head (status and headers, H9).
+    Open {
+        /// The response head, on a client.
+        response: Option<Response<'a>>,
+    },
+    /// Client: the HTTP proxy opened the tunnel (H11). Start TLS if the URL is `wss:`, then call
+    /// [`Driver::start`](crate::Driver::start).
+    ProxyConnected(Response<'a>),
     /// A text message or chunk of one, validated as UTF-8 (RFC 6455 §5.6, §8.1).
     Text {
         /// The text.

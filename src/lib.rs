@@ -34,7 +34,7 @@
 //! let mut rx = RxBuf::new([0u8; 512]);
 //! let mut tx = TxRing::new([0u8; 512]);
 //! let mut rng = SplitMix::new(1); // a server never masks; clients need a real RNG (rand_core feature)
-//! let mut ws = Driver::server(Config::default());
+//! let mut ws = Driver::server_upgraded(Config::default());
 //!
 //! // What a client sent: a masked "Hello" (RFC 6455 §5.7).
 //! let n = rx.write(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
@@ -77,6 +77,7 @@ pub mod config;
 mod driver;
 pub mod error;
 pub mod event;
+pub mod handshake;
 pub mod mask_source;
 pub mod time;
 pub mod utf8;
@@ -84,8 +85,12 @@ pub mod wire;
 
 pub use buffer::{RxBuf, TxError, TxRing};
 pub use config::{Config, DEFAULT_MAX_LENGTH};
-pub use driver::{Driver, MIN_RX_CAPACITY, MIN_TX_CAPACITY, Role, State};
+pub use driver::{Driver, HandshakeCallError, MIN_RX_CAPACITY, MIN_TX_CAPACITY, Role, State};
 pub use error::{Error, ProtocolError, SendError};
+pub use handshake::{HandshakeError, Header, Request, Response, Version};
+pub use handshake::client::ClientRequest;
+pub use handshake::server::Accept;
+pub use handshake::url::Url;
 pub use event::{DataKind, Event};
 pub use mask_source::MaskSource;
 pub use time::{Duration, Instant};

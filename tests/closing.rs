@@ -67,7 +67,7 @@ fn protocol_error_is_reported_once_then_closed() {
 #[test]
 fn failure_close_waits_for_room_and_goes_first() {
     // S6: when the close frame does not fit yet, it is sent as soon as it fits, before anything else.
-    let mut driver = Driver::server(lenient());
+    let mut driver = Driver::server_upgraded(lenient());
     let mut rx = RxBuf::new(vec![0u8; 256]);
     let mut tx = TxRing::new(vec![0u8; 140]);
     let mut rng = SplitMix::new(3);
@@ -123,7 +123,7 @@ fn nothing_is_sent_after_closed() {
 #[test]
 fn auto_pong_waits_for_room() {
     // F13 backpressure: a ping whose pong does not fit is left unconsumed until the ring is drained.
-    let mut driver = Driver::server(lenient());
+    let mut driver = Driver::server_upgraded(lenient());
     let mut rx = RxBuf::new(vec![0u8; 256]);
     let mut tx = TxRing::new(vec![0u8; 140]);
     let mut rng = SplitMix::new(3);

@@ -342,7 +342,7 @@ fn nothing_after_the_peer_close() {
 
 #[test]
 fn buffer_minimums_are_checked() {
-    let mut conn = Conn::new(Driver::server(lenient()), 64, 4096);
+    let mut conn = Conn::new(Driver::server_upgraded(lenient()), 64, 4096);
     let err = conn
         .driver
         .poll(&mut conn.rx, &mut conn.tx, &mut conn.rng, conn.now)

@@ -9,7 +9,7 @@ use websocket_driver::{CloseCode, Config, DataKind, Driver, Rsv, SendError, TxRi
 
 fn server() -> (Driver, TxRing<Vec<u8>>, SplitMix) {
     (
-        Driver::server(Config::default()),
+        Driver::server_upgraded(Config::default()),
         TxRing::new(vec![0; 1 << 18]),
         SplitMix::new(1),
     )
@@ -93,7 +93,7 @@ fn streaming_a_message_in_fragments() {
 #[test]
 fn client_frames_are_masked_with_fresh_keys() {
     // F16: every client frame is masked with a new key from the RNG; the caller's data is untouched.
-    let mut ws = Driver::client(Config::default());
+    let mut ws = Driver::client_upgraded(Config::default());
     let mut tx = TxRing::new(vec![0u8; 4096]);
     let mut rng = FixedSequence::new(&[1, 2, 3, 4, 5, 6, 7, 8]);
     let data = b"Hello".to_vec();
@@ -123,7 +123,7 @@ fn client_frames_are_masked_with_fresh_keys() {
         [Ev::binary(b"Hello"), Ev::binary(b"Hello")]
     );
     // `masking(false)` (the originals' option) sends plain frames.
-    let mut plain = Driver::client(Config::default().masking(false));
+    let mut plain = Driver::client_upgraded(Config::default().masking(false));
     plain.text(&mut tx, &mut rng, "hi").unwrap();
     assert_eq!(drained(&mut tx), b"\x81\x02hi");
 }
@@ -160,7 +160,7 @@ fn forbidden_sends_are_refused() {
 #[test]
 fn whole_frames_or_nothing() {
     // S2: a frame that does not fit is refused whole with the room it needs; one that never fits is TooLarge.
-    let mut ws = Driver::server(Config::default());
+    let mut ws = Driver::server_upgraded(Config::default());
     let mut tx = TxRing::new(vec![0u8; 200]);
     let mut rng = SplitMix::new(1);
     ws.binary(&mut tx, &mut rng, &[1; 150]).unwrap();
@@ -182,7 +182,7 @@ fn whole_frames_or_nothing() {
 fn zero_copy_send_contract() {
     // F16: the header is returned for a vectored write; a client masks the lent buffer in place; the
     // ring is held until the application resumes it.
-    let mut client = Driver::client(Config::default());
+    let mut client = Driver::client_upgraded(Config::default());
     let mut tx = TxRing::new(vec![0u8; 4096]);
     let mut rng = FixedSequence::new(&[9, 8, 7, 6]);
     let mut payload = b"Hello".to_vec();
@@ -199,7 +199,7 @@ fn zero_copy_send_contract() {
     );
     tx.resume();
     assert_eq!(tx.peek().len(), 6);
-    let mut server = Driver::server(Config::default());
+    let mut server = Driver::server_upgraded(Config::default());
     let mut stx = TxRing::new(vec![0u8; 4096]);
     let mut data = b"big".to_vec();
     let header = server

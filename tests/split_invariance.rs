@@ -100,7 +100,7 @@ fn wire(items: &[Item], seed: u8) -> Vec<u8> {
 
 fn run(bytes: &[u8], rx_cap: usize, reassemble: bool, cuts: &[usize]) -> (Vec<Ev>, Vec<u8>) {
     let mut conn = Conn::new(
-        Driver::server(Config::default().reassemble(reassemble)),
+        Driver::server_upgraded(Config::default().reassemble(reassemble)),
         rx_cap,
         1 << 16,
     );

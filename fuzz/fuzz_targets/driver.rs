@@ -54,7 +54,7 @@ fuzz_target!(|input: &[u8]| {
     let (splits, data) = rest.split_at(rest.len().min(8));
     let config = Config::default().reassemble(flags & 1 != 0).require_masking(flags & 2 != 0).max_length(1 << 14);
     for cap in [MIN_RX_CAPACITY, 4096] {
-        run(Driver::server(config), cap, splits, data);
-        run(Driver::client(config), cap, splits, data);
+        run(Driver::server_upgraded(config), cap, splits, data);
+        run(Driver::client_upgraded(config), cap, splits, data);
     }
 });

@@ -11,6 +11,8 @@
 //! 3. write [`TxRing::peek`] to the transport and [`TxRing::consume`] what was written;
 //! 4. repeat. When the state is [`State::Closed`] and the ring is drained, close the transport.
 
+mod ending;
+mod handshake;
 mod recv;
 mod send;
 
@@ -18,8 +20,12 @@ use crate::buffer::{RxBuf, TxRing};
 use crate::config::Config;
 use crate::error::{Error, ProtocolError};
 use crate::event::{DataKind, Event};
+use crate::handshake::client::Offer;
+use crate::handshake::{HandshakeError, Version};
 use crate::mask_source::MaskSource;
 use crate::time::Instant;
+use ending::{Cause, Ending};
+pub use handshake::HandshakeCallError;
 use crate::utf8::Utf8Validator;
 use crate::wire::{CloseCode, ClosePayload, OpCode, Rsv};
 
@@ -92,12 +98,31 @@ struct Recv {
     utf8: Utf8Validator,
 }
 
-/// What went wrong, and which of its consequences are still to be carried out (S6).
-#[derive(Clone, Copy, Debug)]
-struct Failure {
-    error: ProtocolError,
-    close_frame_unsent: bool,
-    close_event_unreported: bool,
+/// Where the opening handshake stands (RFC 6455 §4). `Frames` once it is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Frames flow, or the connection is over.
+    Frames,
+    /// Server, raw mode: the request head is being read; `scanned` bytes had no blank line.
+    ReadRequest { scanned: usize },
+    /// Server: the request head `[0, len)` was reported and waits for `accept` or `refuse`.
+    RequestReported { len: usize },
+    /// Server: the request was not an upgrade; what follows its head is its body (H6).
+    Body,
+    /// Server, hixie-76: the answer's head is queued and room for the digest reserved; the 8-byte
+    /// request body is awaited (H14).
+    #[cfg(feature = "drafts")]
+    Key3 { slot: crate::buffer::Slot, key1: u32, key2: u32 },
+    /// The handshake completed; the open event is reported at the next poll.
+    OpenPending,
+    /// Client: not started.
+    ClientIdle,
+    /// Client: the request is queued; the response head is being read.
+    ReadResponse { scanned: usize, offer: Offer },
+    /// Client: a proxy CONNECT is queued; the proxy's response head is being read.
+    ReadProxyResponse { scanned: usize },
+    /// Client: a response head `[0, len)` that failed, kept for [`Driver::response`] until the next poll.
+    FailedResponse { len: usize },
 }
 
 /// A WebSocket connection's protocol state, in either role.
@@ -114,31 +139,62 @@ pub struct Driver {
     close_sent: bool,
     /// The kind of the message being sent in fragments, if any.
     sending: Option<DataKind>,
+    version: Version,
+    /// The chosen subprotocol: an index into the server's list, or into the client's offer.
+    protocol: Option<u8>,
+    phase: Phase,
+    /// The next deadline: the handshake's, or a client's wait for the server to close (S8).
+    deadline: Option<Instant>,
+    /// The `now` of the current poll.
+    now: Instant,
+    clock_armed: bool,
+    close_wait_over: bool,
     recv: Recv,
-    failure: Option<Failure>,
+    ending: Option<Ending>,
 }
 
 impl Driver {
-    /// A server-side driver for a connection already upgraded (by the application's HTTP stack).
+    /// A server that reads the client's HTTP request from the byte stream (raw mode, H6a): `poll`
+    /// reports [`Event::Connect`], then the application calls [`accept`](Self::accept) or
+    /// [`refuse`](Self::refuse). With a request its HTTP server already parsed (H6b), call
+    /// [`accept_request`](Self::accept_request) instead, without polling first.
     pub fn server(config: Config) -> Self {
-        Driver::new(Role::Server, config)
+        Driver::new(Role::Server, State::Connecting, Phase::ReadRequest { scanned: 0 }, config)
     }
 
-    /// A client-side driver for a connection already upgraded.
+    /// A client: call [`start`](Self::start) (after [`connect_proxy`](Self::connect_proxy) when going
+    /// through a proxy) to send the request.
     pub fn client(config: Config) -> Self {
-        Driver::new(Role::Client, config)
+        Driver::new(Role::Client, State::Connecting, Phase::ClientIdle, config)
     }
 
-    fn new(role: Role, config: Config) -> Self {
+    /// A server for a connection whose upgrade is already done: open at once.
+    pub fn server_upgraded(config: Config) -> Self {
+        Driver::new(Role::Server, State::Open, Phase::Frames, config)
+    }
+
+    /// A client for a connection whose upgrade is already done: open at once.
+    pub fn client_upgraded(config: Config) -> Self {
+        Driver::new(Role::Client, State::Open, Phase::Frames, config)
+    }
+
+    fn new(role: Role, state: State, phase: Phase, config: Config) -> Self {
         Driver {
             role,
-            state: State::Open,
+            state,
             config,
             allowed_rsv: Rsv::NONE,
             close_sent: false,
             sending: None,
+            version: Version::Hybi(13),
+            protocol: None,
+            phase,
+            deadline: None,
+            now: Instant::ZERO,
+            clock_armed: false,
+            close_wait_over: false,
             recv: Recv::default(),
-            failure: None,
+            ending: None,
         }
     }
 
@@ -168,9 +224,53 @@ impl Driver {
         self.allowed_rsv = rsv;
     }
 
-    /// The error the connection failed with, if it did.
+    /// The protocol error the connection failed with, if it did.
     pub fn failure(&self) -> Option<ProtocolError> {
-        self.failure.map(|f| f.error)
+        match self.ending?.cause {
+            Cause::Protocol(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The handshake error the connection failed with, if it did.
+    pub fn handshake_failure(&self) -> Option<HandshakeError> {
+        match self.ending?.cause {
+            Cause::Handshake(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The protocol version: `hybi-13` unless a server accepted another (V1, V3).
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The subprotocol chosen in the handshake, as an index into the server's list (server) or into
+    /// the offered list (client) (H4).
+    pub fn protocol(&self) -> Option<usize> {
+        self.protocol.map(usize::from)
+    }
+
+    /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work: the handshake
+    /// deadline, or a client's wait for the server to close the transport (S8).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Time has passed: a handshake that has not completed by its deadline fails; a client that waited
+    /// long enough for the server to close may close the transport itself (S8).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(deadline) = self.deadline else { return };
+        if now < deadline {
+            return;
+        }
+        self.deadline = None;
+        if self.state == State::Connecting {
+            self.end(Cause::Handshake(HandshakeError::Timeout));
+        } else {
+            self.close_wait_over = true;
+        }
     }
 
     /// Reads what has arrived in `rx` and returns the next event, or `Ok(None)` when more input is
@@ -195,9 +295,9 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
-        let _ = now;
-        check_capacity(rx.capacity(), MIN_RX_CAPACITY)?;
+        check_capacity(rx.capacity(), self.min_rx_capacity())?;
         check_capacity(tx.capacity(), MIN_TX_CAPACITY)?;
+        self.start_clocks(now);
         loop {
             match self.step(rx, tx, rng)? {
                 recv::Step::Again => {}
@@ -241,7 +341,7 @@ impl Driver {
                         });
                     return match text {
                         Some(data) => Ok(Event::Text { data, fin }),
-                        None => Err(self.fail(ProtocolError::InvalidUtf8, tx, rng)),
+                        None => Err(self.fail(Cause::Protocol(ProtocolError::InvalidUtf8), tx, rng)),
                     };
                 }
                 let data = &*rx.consume_view(consume, 0..len);
@@ -278,18 +378,17 @@ impl Driver {
                     },
                 })
             }
-            recv::Delivery::LocalClose { error } => {
-                // The connection is dead and its input discarded: the receive buffer's storage holds
+            recv::Delivery::LocalClose { cause } => {
+                // The connection is over and its input discarded: the receive buffer's storage holds
                 // the reason text for the event.
                 rx.consume(rx.len());
-                let space = rx.free_space();
-                let len = recv::write_reason(error, space);
+                let space: &'a mut [u8] = rx.free_space();
+                let len = ending::write_reason(cause, &mut *space);
+                let space: &'a [u8] = space;
                 let reason = core::str::from_utf8(&space[..len]).unwrap_or("");
-                Ok(Event::Close {
-                    code: error.close_code(),
-                    reason,
-                })
+                Ok(Event::Close { code: cause.code(), reason })
             }
+            other => Ok(self.deliver_handshake(rx, other)),
         }
     }
 }

@@ -4,10 +4,9 @@
 //! when something sits between a message's fragments (a header, a control frame), moved once to follow
 //! the bytes already kept. Readable bytes are never shifted otherwise. Peer bytes never panic here.
 
-use core::fmt::{self, Write as _};
 use core::ops::Range;
 
-use super::{Driver, Failure, Frame, Message, Role, State};
+use super::{Cause, Driver, Frame, Message, Phase, Role, State};
 use crate::buffer::{RxBuf, TxRing};
 use crate::error::{Error, ProtocolError};
 use crate::event::DataKind;
@@ -43,8 +42,16 @@ pub(super) enum Delivery {
         range: Range<usize>,
         consume: usize,
     },
-    /// The close event after a failure.
-    LocalClose { error: ProtocolError },
+    /// The close event after a failure or a close before open.
+    LocalClose { cause: Cause },
+    /// A request head `[0, len)`; consume `consume` bytes (the head itself, when it is not an upgrade).
+    Connect { len: usize, consume: usize },
+    /// `[0, len)` is request body (H6).
+    Body { len: usize },
+    /// The opening handshake completed; the response head is `[0, len)` on a client (consumed).
+    Open { response_len: Option<usize> },
+    /// The proxy accepted the tunnel; its response head is `[0, len)` (consumed).
+    ProxyConnected { len: usize },
 }
 
 impl Driver {
@@ -60,8 +67,11 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
-        if let Some(failure) = self.failure {
-            return self.step_failed(failure, rx, tx, rng);
+        if let Some(ending) = self.ending {
+            return self.step_ended(ending, rx, tx, rng);
+        }
+        if self.phase != Phase::Frames {
+            return self.step_handshake(rx, tx, rng);
         }
         if self.state == State::Closed {
             // S5, S6: after the close, input is ignored.
@@ -116,7 +126,7 @@ impl Driver {
         };
         let opcode = match check(&header, &rules) {
             Ok(opcode) => opcode,
-            Err(e) => return Err(self.fail(e, tx, rng)),
+            Err(e) => return Err(self.fail(Cause::Protocol(e), tx, rng)),
         };
         let frame = Frame {
             opcode,
@@ -194,7 +204,7 @@ impl Driver {
             OpCode::Ping if replies => self.write_control(tx, rng, OpCode::Pong, payload),
             OpCode::Close => {
                 if let Err(e) = ClosePayload::parse(payload) {
-                    return Err(self.fail(e, tx, rng));
+                    return Err(self.fail(Cause::Protocol(e), tx, rng));
                 }
                 if replies {
                     // S5: echo the peer's code (and reason); an empty close gets an empty close.
@@ -202,6 +212,7 @@ impl Driver {
                     self.close_sent = true;
                 }
                 self.state = State::Closed;
+                self.arm_close_wait();
             }
             _ => {}
         }
@@ -357,7 +368,7 @@ impl Driver {
             .feed(&rx.readable()[recv.validated..recv.held])
             .is_err()
         {
-            return Err(self.fail(ProtocolError::InvalidUtf8, tx, rng));
+            return Err(self.fail(Cause::Protocol(ProtocolError::InvalidUtf8), tx, rng));
         }
         recv.validated = recv.held;
         Ok(())
@@ -393,107 +404,9 @@ impl Driver {
         self.validate(rx, tx, rng)?;
         Ok(Step::Idle)
     }
-
-    /// Fails the connection (S6): queues the close frame if it fits, and returns the error to report.
-    pub(super) fn fail<T, R>(
-        &mut self,
-        error: ProtocolError,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Error
-    where
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let mut failure = Failure {
-            error,
-            close_frame_unsent: !self.close_sent,
-            close_event_unreported: true,
-        };
-        self.state = State::Closed;
-        self.close_sent = true;
-        if failure.close_frame_unsent && self.write_failure_close(error, tx, rng) {
-            failure.close_frame_unsent = false;
-        }
-        self.failure = Some(failure);
-        Error::Protocol(error)
-    }
-
-    /// After the error was reported: the close frame as soon as it fits, then the close event, then
-    /// silence.
-    fn step_failed<S, T, R>(
-        &mut self,
-        mut failure: Failure,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<Step, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        rx.consume(rx.len());
-        if failure.close_frame_unsent {
-            if !self.write_failure_close(failure.error, tx, rng) {
-                return Ok(Step::TxFull(self.frame_len(125)));
-            }
-            failure.close_frame_unsent = false;
-        }
-        let report = failure.close_event_unreported;
-        failure.close_event_unreported = false;
-        self.failure = Some(failure);
-        if report {
-            return Ok(Step::Deliver(Delivery::LocalClose {
-                error: failure.error,
-            }));
-        }
-        Ok(Step::Idle)
-    }
-
-    /// Writes the close frame for `error`: its code and its text as the reason.
-    fn write_failure_close<T, R>(
-        &mut self,
-        error: ProtocolError,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> bool
-    where
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let mut payload = [0u8; 125];
-        payload[..2].copy_from_slice(&error.close_code().0.to_be_bytes());
-        let len = 2 + write_reason(error, &mut payload[2..]);
-        self.try_write_control(tx, rng, OpCode::Close, &payload[..len])
-            .is_ok()
-    }
 }
 
 /// Text messages are checked as UTF-8 in the core; a message with extension RSV bits is not (F10).
 fn is_checked_text(message: &Message) -> bool {
     message.kind == DataKind::Text && message.rsv.is_empty()
-}
-
-/// Writes `error`'s text into `out`, cut at 123 bytes on a char boundary; returns its length.
-pub(super) fn write_reason(error: ProtocolError, out: &mut [u8]) -> usize {
-    struct Cut<'b> {
-        out: &'b mut [u8],
-        len: usize,
-    }
-    impl fmt::Write for Cut<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            let room = self.out.len().min(crate::wire::MAX_REASON_LEN) - self.len;
-            let mut take = s.len().min(room);
-            while !s.is_char_boundary(take) {
-                take -= 1;
-            }
-            self.out[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-            self.len += take;
-            Ok(())
-        }
-    }
-    let mut cut = Cut { out, len: 0 };
-    let _ = write!(cut, "{error}");
-    cut.len
 }

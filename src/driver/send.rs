@@ -94,9 +94,14 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
-        self.check_open()?;
         let mut payload = [0u8; 125];
         let len = emit_close(code, reason, &mut payload)?;
+        if self.state == State::Connecting {
+            // S3: closed at once, nothing sent; the close event (1000, "") comes at the next poll.
+            self.end(super::Cause::ClosedBeforeOpen);
+            return Ok(());
+        }
+        self.check_open()?;
         self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
         self.close_sent = true;
         self.state = State::Closing;
@@ -262,6 +267,8 @@ impl Driver {
     fn check_open(&self) -> Result<(), SendError> {
         match self.state {
             State::Open => Ok(()),
+            // S2: queued behind the handshake when the ring holds them back.
+            State::Connecting if self.can_queue() => Ok(()),
             State::Connecting => Err(SendError::NotOpen),
             _ => Err(SendError::Closed),
         }

@@ -15,6 +15,13 @@ pub enum Ev {
     Pong(Vec<u8>),
     Close(u16, String),
     Error(ProtocolError),
+    HandshakeError(websocket_driver::HandshakeError),
+    /// A request head: method, target.
+    Connect(String, String),
+    Body(Vec<u8>),
+    /// Open, with the response status on a client.
+    Open(Option<u16>),
+    ProxyConnected(u16),
 }
 
 impl Ev {
@@ -40,6 +47,10 @@ fn own(event: Event<'_>) -> Option<Ev> {
         Event::Pong(p) => Ev::Pong(p.into()),
         Event::Close { code, reason } => Ev::Close(code.0, reason.into()),
         Event::TxFull { .. } => return None,
+        Event::Connect(req) => Ev::Connect(req.method().into(), req.target().into()),
+        Event::Body(b) => Ev::Body(b.into()),
+        Event::Open { response } => Ev::Open(response.map(|r| r.status())),
+        Event::ProxyConnected(r) => Ev::ProxyConnected(r.status()),
         _ => panic!("unexpected event {event:?}"),
     })
 }
@@ -73,11 +84,11 @@ impl Conn {
     }
 
     pub fn server(config: Config) -> Conn {
-        Conn::new(Driver::server(config), 4096, 4096)
+        Conn::new(Driver::server_upgraded(config), 4096, 4096)
     }
 
     pub fn client(config: Config) -> Conn {
-        Conn::new(Driver::client(config), 4096, 4096)
+        Conn::new(Driver::client_upgraded(config), 4096, 4096)
     }
 
     /// Drains the transmit ring into `out`.
@@ -117,6 +128,9 @@ impl Conn {
                     self.events.extend(own(event));
                 }
                 Err(websocket_driver::Error::Protocol(e)) => self.events.push(Ev::Error(e)),
+                Err(websocket_driver::Error::Handshake(e)) => {
+                    self.events.push(Ev::HandshakeError(e))
+                }
                 Err(e) => panic!("{e}"),
             }
         }
@@ -163,6 +177,17 @@ impl Conn {
     }
 }
 
+/// Drains `tx` completely into a vector.
+pub fn drained<S: AsRef<[u8]> + AsMut<[u8]>>(tx: &mut TxRing<S>) -> Vec<u8> {
+    let mut out = Vec::new();
+    while tx.ready() > 0 {
+        let n = tx.peek().len();
+        out.extend_from_slice(tx.peek());
+        tx.consume(n);
+    }
+    out
+}
+
 /// A client and a server back to back.
 pub struct Pair {
     pub client: Conn,
@@ -172,8 +197,8 @@ pub struct Pair {
 impl Pair {
     pub fn new(client: Config, server: Config) -> Pair {
         Pair {
-            client: Conn::new(Driver::client(client), 4096, 1 << 17),
-            server: Conn::new(Driver::server(server), 4096, 1 << 17),
+            client: Conn::new(Driver::client_upgraded(client), 4096, 1 << 17),
+            server: Conn::new(Driver::server_upgraded(server), 4096, 1 << 17),
         }
     }
 

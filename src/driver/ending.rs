@@ -1,0 +1,168 @@
+//! How a connection ends other than by a completed closing handshake: a protocol violation, a failed
+//! opening handshake, a timeout, or `close()` before open (RFC 6455 §7.1.7; BEHAVIOUR S3, S6, H9).
+//!
+//! The error is reported once, the close frame (when one is due) is queued as soon as it fits before
+//! anything else, then the close event is reported, then input is discarded. Nothing here allocates.
+
+use core::fmt::{self, Write as _};
+
+use super::{Driver, Phase, Role, State};
+use crate::buffer::{RxBuf, TxRing};
+use crate::error::{Error, ProtocolError};
+use crate::handshake::HandshakeError;
+use crate::mask_source::MaskSource;
+use crate::wire::{CloseCode, MAX_REASON_LEN, OpCode};
+
+/// Why the connection ended early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// The peer broke RFC 6455 (S6).
+    Protocol(ProtocolError),
+    /// The opening handshake failed (H3, H9).
+    Handshake(HandshakeError),
+    /// The application closed before the connection opened (S3): code 1000, no reason, nothing sent.
+    ClosedBeforeOpen,
+}
+
+impl Cause {
+    pub(crate) fn code(self) -> CloseCode {
+        match self {
+            Cause::Protocol(e) => e.close_code(),
+            Cause::Handshake(_) => CloseCode::PROTOCOL_ERROR,
+            Cause::ClosedBeforeOpen => CloseCode::NORMAL,
+        }
+    }
+
+    fn error(self) -> Option<Error> {
+        match self {
+            Cause::Protocol(e) => Some(Error::Protocol(e)),
+            Cause::Handshake(e) => Some(Error::Handshake(e)),
+            Cause::ClosedBeforeOpen => None,
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::Protocol(e) => fmt::Display::fmt(e, f),
+            Cause::Handshake(e) => write!(f, "Error during WebSocket handshake: {e}"),
+            Cause::ClosedBeforeOpen => Ok(()),
+        }
+    }
+}
+
+/// The consequences of an early end still to be carried out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ending {
+    pub(crate) cause: Cause,
+    close_frame_unsent: bool,
+    close_event_unreported: bool,
+}
+
+impl Driver {
+    /// Ends the connection for `cause`: queues the close frame if one is due and fits, and returns the
+    /// error to report now.
+    pub(super) fn fail<T, R>(&mut self, cause: Cause, tx: &mut TxRing<T>, rng: &mut R) -> Error
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let frame_due = matches!(cause, Cause::Protocol(_)) && !self.close_sent;
+        self.end(cause);
+        if frame_due
+            && !self.write_close_for(cause, tx, rng)
+            && let Some(ending) = &mut self.ending
+        {
+            ending.close_frame_unsent = true;
+        }
+        cause.error().unwrap_or(Error::Handshake(HandshakeError::MalformedHead))
+    }
+
+    /// Ends the connection with no close frame due; the close event follows at the next poll.
+    /// S3: `close()` before open ends this way with (1000, ""), nothing sent.
+    pub(super) fn end(&mut self, cause: Cause) {
+        self.state = State::Closed;
+        self.close_sent = true;
+        if !matches!(self.phase, Phase::FailedResponse { .. }) {
+            self.phase = Phase::Frames;
+        }
+        self.deadline = None;
+        self.ending = Some(Ending { cause, close_frame_unsent: false, close_event_unreported: true });
+    }
+
+    /// After the error was reported: the close frame as soon as it fits, then the close event, then
+    /// silence (input discarded).
+    pub(super) fn step_ended<S, T, R>(
+        &mut self,
+        mut ending: Ending,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Result<super::recv::Step, Error>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        use super::recv::{Delivery, Step};
+        self.phase = Phase::Frames;
+        rx.consume(rx.len());
+        if ending.close_frame_unsent {
+            if !self.write_close_for(ending.cause, tx, rng) {
+                return Ok(Step::TxFull(self.frame_len(125)));
+            }
+            ending.close_frame_unsent = false;
+        }
+        let report = ending.close_event_unreported;
+        ending.close_event_unreported = false;
+        self.ending = Some(ending);
+        if report {
+            return Ok(Step::Deliver(Delivery::LocalClose { cause: ending.cause }));
+        }
+        Ok(Step::Idle)
+    }
+
+    /// Writes the close frame for `cause`: its code and its text as the reason.
+    fn write_close_for<T, R>(&mut self, cause: Cause, tx: &mut TxRing<T>, rng: &mut R) -> bool
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        let mut payload = [0u8; 125];
+        payload[..2].copy_from_slice(&cause.code().0.to_be_bytes());
+        let len = 2 + write_reason(cause, &mut payload[2..]);
+        self.try_write_control(tx, rng, OpCode::Close, &payload[..len]).is_ok()
+    }
+
+    /// S8: whether the I/O layer should close the transport now. A server closes once the connection is
+    /// closed (it closes first, RFC 6455 §7.1.1); a client waits for the server to close, until the close
+    /// timeout, unless the connection failed.
+    pub fn should_close_transport(&self) -> bool {
+        self.state == State::Closed
+            && (self.role == Role::Server || self.ending.is_some() || self.close_wait_over)
+    }
+}
+
+/// Writes `cause`'s text into `out`, cut at 123 bytes on a char boundary; returns its length.
+pub(super) fn write_reason(cause: Cause, out: &mut [u8]) -> usize {
+    struct Cut<'b> {
+        out: &'b mut [u8],
+        len: usize,
+    }
+    impl fmt::Write for Cut<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let room = self.out.len().min(MAX_REASON_LEN) - self.len;
+            let mut take = s.len().min(room);
+            while !s.is_char_boundary(take) {
+                take -= 1;
+            }
+            self.out[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+            self.len += take;
+            Ok(())
+        }
+    }
+    let mut cut = Cut { out, len: 0 };
+    let _ = write!(cut, "{cause}");
+    cut.len
+}

@@ -1,0 +1,85 @@
+//! The `Sec-WebSocket-Accept` value (RFC 6455 §4.2.2 step 5.4): base64(SHA-1(key ‖ GUID)).
+//!
+//! Pure and allocation-free: the 28-byte result is returned by value.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+/// The GUID every server appends to the client's key (RFC 6455 §1.3).
+pub const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// A `Sec-WebSocket-Accept` value: 28 ASCII characters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct AcceptKey([u8; 28]);
+
+impl AcceptKey {
+    /// The accept value for the client's `Sec-WebSocket-Key` as sent (its base64 text, not decoded).
+    pub fn for_key(key: &[u8]) -> Self {
+        let mut sha = sha1_smol::Sha1::new();
+        sha.update(key);
+        sha.update(GUID);
+        let mut out = [0u8; 28];
+        let written = STANDARD.encode_slice(sha.digest().bytes(), &mut out);
+        debug_assert_eq!(written, Ok(28));
+        AcceptKey(out)
+    }
+
+    /// The value as text.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    /// The value as bytes, to compare with a received header.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for AcceptKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether `key` is a valid `Sec-WebSocket-Key`: base64 that decodes to exactly 16 bytes (RFC 6455
+/// §4.2.1 item 5; BEHAVIOUR H3).
+pub fn is_valid_key(key: &[u8]) -> bool {
+    let mut decoded = [0u8; 18];
+    key.len() == 24 && matches!(STANDARD.decode_slice(key, &mut decoded), Ok(16))
+}
+
+/// The base64 text of a 16-byte nonce, for a client's `Sec-WebSocket-Key`.
+pub fn encode_nonce(nonce: &[u8; 16]) -> [u8; 24] {
+    let mut out = [0u8; 24];
+    let written = STANDARD.encode_slice(nonce, &mut out);
+    debug_assert_eq!(written, Ok(24));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_vectors() {
+        // H2: the three vectors of BEHAVIOUR.md.
+        for (key, accept) in [
+            ("dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            ("JFBCWHksyIpXV+6Wlq/9pw==", "JdiiuafpBKRqD7eol0y4vJDTsTs="),
+            ("2vBVWg4Qyk3ZoM/5d3QD9Q==", "QV3I5XUXU2CdhtjixE7QCkCcMZM="),
+        ] {
+            assert_eq!(AcceptKey::for_key(key.as_bytes()).as_str(), accept);
+        }
+    }
+
+    #[test]
+    fn key_validity() {
+        // H3: the key must decode to 16 bytes.
+        assert!(is_valid_key(b"dGhlIHNhbXBsZSBub25jZQ=="));
+        assert!(!is_valid_key(b"dGhlIHNhbXBsZSBub25jZQ"));
+        assert!(!is_valid_key(b"dGhlIHNhbXBsZSBub25jZWU="));
+        assert!(!is_valid_key(b"not base64 at all!!!!!!!"));
+        assert!(!is_valid_key(b""));
+        assert_eq!(&encode_nonce(b"the sample nonce"), b"dGhlIHNhbXBsZSBub25jZQ==");
+    }
+}

@@ -1,0 +1,302 @@
+//! HTTP/1.1 heads (RFC 7230 §3): the incremental end-of-head scan, the one `httparse` pass, and the
+//! borrowed [`Request`] and [`Response`] views over the head bytes.
+//!
+//! A view keeps only slices of the head (method, target, the block of header lines) and walks the header
+//! lines again when asked: no header array outlives the parse, nothing is copied or allocated.
+
+use super::{HandshakeError, has_token, trim};
+
+/// The most header lines a head may have; [`Config::max_headers`](crate::Config::max_headers) may
+/// lower it.
+pub const MAX_HEADERS: usize = 64;
+
+/// One header line: its name and its value with surrounding white space removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Header<'a> {
+    /// The field name as sent (compare case-insensitively).
+    pub name: &'a str,
+    /// The field value (RFC 7230 §3.2: may hold obs-text, so bytes).
+    pub value: &'a [u8],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lines<'a> {
+    /// Header lines as they are in a head that `httparse` accepted.
+    Raw(&'a [u8]),
+    /// Headers an application's HTTP server already parsed.
+    Parsed(&'a [Header<'a>]),
+}
+
+/// The header lines of a head, in order.
+#[derive(Clone, Debug)]
+pub struct Headers<'a> {
+    lines: Lines<'a>,
+}
+
+impl<'a> Iterator for Headers<'a> {
+    type Item = Header<'a>;
+
+    fn next(&mut self) -> Option<Header<'a>> {
+        match &mut self.lines {
+            Lines::Parsed(list) => {
+                let (first, rest) = list.split_first()?;
+                *list = rest;
+                Some(*first)
+            }
+            Lines::Raw(bytes) => loop {
+                if bytes.is_empty() {
+                    return None;
+                }
+                let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+                let line = &bytes[..end];
+                *bytes = &bytes[(end + 1).min(bytes.len())..];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+                // httparse checked that names are tokens, hence ASCII.
+                let Ok(name) = core::str::from_utf8(&line[..colon]) else { continue };
+                return Some(Header { name, value: trim(&line[colon + 1..]) });
+            },
+        }
+    }
+}
+
+fn first<'a>(lines: Lines<'a>, name: &str) -> Option<&'a [u8]> {
+    Headers { lines }.find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+}
+
+fn any_has_token(lines: Lines<'_>, name: &str, token: &str) -> bool {
+    Headers { lines }.filter(|h| h.name.eq_ignore_ascii_case(name)).any(|h| has_token(h.value, token))
+}
+
+/// An HTTP request head, borrowed (RFC 7230 §3.1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request<'a> {
+    method: &'a str,
+    target: &'a str,
+    minor_version: u8,
+    lines: Lines<'a>,
+}
+
+impl<'a> Request<'a> {
+    /// A request an application's HTTP server already parsed (BEHAVIOUR H6b): method, target, the minor
+    /// version of HTTP/1.x and the headers.
+    pub const fn new(method: &'a str, target: &'a str, minor_version: u8, headers: &'a [Header<'a>]) -> Self {
+        Request { method, target, minor_version, lines: Lines::Parsed(headers) }
+    }
+
+    /// The method.
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The request target (path and query).
+    pub fn target(&self) -> &'a str {
+        self.target
+    }
+
+    /// The minor version of HTTP/1.x.
+    pub fn minor_version(&self) -> u8 {
+        self.minor_version
+    }
+
+    /// The header lines, in order.
+    pub fn headers(&self) -> Headers<'a> {
+        Headers { lines: self.lines }
+    }
+
+    /// The first header named `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        first(self.lines, name)
+    }
+
+    /// BEHAVIOUR V4: method GET, a `Connection` header whose comma-separated tokens include `upgrade`,
+    /// and `Upgrade` equal to `websocket` (both case-insensitive).
+    pub fn is_websocket(&self) -> bool {
+        self.method == "GET"
+            && any_has_token(self.lines, "connection", "upgrade")
+            && self.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case(b"websocket"))
+    }
+
+    /// Whether any `name` header holds `token` in its comma-separated list.
+    pub(crate) fn has_token(&self, name: &str, token: &str) -> bool {
+        any_has_token(self.lines, name, token)
+    }
+}
+
+/// An HTTP response head, borrowed (RFC 7230 §3.1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Response<'a> {
+    status: u16,
+    reason: &'a str,
+    lines: Lines<'a>,
+}
+
+impl<'a> Response<'a> {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The reason phrase (possibly empty).
+    pub fn reason(&self) -> &'a str {
+        self.reason
+    }
+
+    /// The header lines, in order.
+    pub fn headers(&self) -> Headers<'a> {
+        Headers { lines: self.lines }
+    }
+
+    /// The first header named `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        first(self.lines, name)
+    }
+
+    pub(crate) fn has_token(&self, name: &str, token: &str) -> bool {
+        any_has_token(self.lines, name, token)
+    }
+}
+
+/// Finds the end of a head: the position just after its blank line. `scanned` is how far an earlier
+/// call got, so that a head arriving a byte at a time is scanned once (RUSTSEC-2023-0065). Returns
+/// `Err(new_scanned)` while the blank line has not arrived.
+pub(crate) fn find_end(buf: &[u8], scanned: usize) -> Result<usize, usize> {
+    let mut at = scanned.saturating_sub(2).min(buf.len());
+    #[cfg(test)]
+    WORK.with(|w| w.set(w.get() + (buf.len() - at)));
+    while let Some(offset) = buf[at..].iter().position(|&b| b == b'\n') {
+        let nl = at + offset;
+        match buf.get(nl + 1..) {
+            Some([b'\n', ..]) => return Ok(nl + 2),
+            Some([b'\r', b'\n', ..]) => return Ok(nl + 3),
+            _ => at = nl + 1,
+        }
+    }
+    Err(buf.len())
+}
+
+#[cfg(test)]
+std::thread_local! {
+    /// Bytes examined by `find_end` on this thread: the work the linear-time test counts.
+    pub(crate) static WORK: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+fn status_of(e: httparse::Error) -> HandshakeError {
+    match e {
+        httparse::Error::TooManyHeaders => HandshakeError::TooManyHeaders,
+        _ => HandshakeError::MalformedHead,
+    }
+}
+
+/// The header block of a complete head: what follows the start line.
+fn header_block(head: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while head[start..].starts_with(b"\r\n") || head[start..].starts_with(b"\n") {
+        start += if head[start] == b'\r' { 2 } else { 1 };
+    }
+    match head[start..].iter().position(|&b| b == b'\n') {
+        Some(nl) => &head[start + nl + 1..],
+        None => &[],
+    }
+}
+
+/// Parses a complete request head (as found by [`find_end`]) with at most `max_headers` lines.
+pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<Request<'_>, HandshakeError> {
+    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut storage[..max_headers.min(MAX_HEADERS)]);
+    match parsed.parse(head).map_err(status_of)? {
+        httparse::Status::Complete(n) if n == head.len() => {}
+        _ => return Err(HandshakeError::MalformedHead),
+    }
+    let (Some(method), Some(target), Some(minor_version)) = (parsed.method, parsed.path, parsed.version) else {
+        return Err(HandshakeError::MalformedHead);
+    };
+    Ok(Request { method, target, minor_version, lines: Lines::Raw(header_block(head)) })
+}
+
+/// Parses a complete response head with at most `max_headers` lines. A status line without a reason
+/// phrase is accepted (BEHAVIOUR H9).
+pub(crate) fn parse_response(head: &[u8], max_headers: usize) -> Result<Response<'_>, HandshakeError> {
+    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut storage[..max_headers.min(MAX_HEADERS)]);
+    match parsed.parse(head).map_err(status_of)? {
+        httparse::Status::Complete(n) if n == head.len() => {}
+        _ => return Err(HandshakeError::MalformedHead),
+    }
+    let Some(status) = parsed.code else { return Err(HandshakeError::MalformedHead) };
+    Ok(Response { status, reason: parsed.reason.unwrap_or(""), lines: Lines::Raw(header_block(head)) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_blank_line_in_any_split() {
+        let head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest";
+        assert_eq!(find_end(head, 0), Ok(27));
+        for cut in 0..head.len() {
+            let mut scanned = 0;
+            let first = find_end(&head[..cut], scanned);
+            if let Err(s) = first {
+                scanned = s;
+            }
+            let found = first.or_else(|_| find_end(head, scanned));
+            assert_eq!(found, Ok(27), "cut at {cut}");
+        }
+        assert_eq!(find_end(b"GET / HTTP/1.1\n\nx", 0), Ok(16));
+        assert_eq!(find_end(b"GET / HTTP/1.1\r\nHost: a\r\n", 0), Err(25));
+    }
+
+    #[test]
+    fn request_view() {
+        let head = b"GET /chat?x=1 HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: WebSocket\r\n\
+Connection: keep-alive,  Upgrade\r\nX-Empty:\r\n\r\n";
+        let req = parse_request(head, MAX_HEADERS).unwrap();
+        assert_eq!((req.method(), req.target(), req.minor_version()), ("GET", "/chat?x=1", 1));
+        assert_eq!(req.header("HOST"), Some(&b"server.example.com"[..]));
+        assert_eq!(req.header("x-empty"), Some(&b""[..]));
+        assert_eq!(req.headers().count(), 4);
+        assert!(req.is_websocket());
+    }
+
+    #[test]
+    fn is_websocket_rules() {
+        // V4: GET, Connection tokens include upgrade, Upgrade is websocket (case-insensitive).
+        let check = |head: &[u8]| parse_request(head, MAX_HEADERS).unwrap().is_websocket();
+        assert!(check(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"));
+        assert!(check(b"GET / HTTP/1.1\r\nconnection: Keep-Alive\r\nConnection: UPGRADE\r\nupgrade: WebSocket\r\n\r\n"));
+        assert!(!check(b"POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"));
+        assert!(!check(b"GET / HTTP/1.1\r\nConnection: keep-alive\r\nUpgrade: websocket\r\n\r\n"));
+        assert!(!check(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n"));
+        assert!(!check(b"GET / HTTP/1.1\r\nConnection: upgrade\r\n\r\n"));
+        let headers = [Header { name: "Connection", value: b"Upgrade" }, Header { name: "Upgrade", value: b"websocket" }];
+        assert!(Request::new("GET", "/", 1, &headers).is_websocket());
+    }
+
+    #[test]
+    fn response_without_reason_phrase() {
+        // H9: a status line without a reason phrase is fine.
+        let res = parse_response(b"HTTP/1.1 101\r\nUpgrade: websocket\r\n\r\n", MAX_HEADERS).unwrap();
+        assert_eq!(res.status(), 101);
+        assert_eq!(res.reason(), "");
+        assert_eq!(res.header("upgrade"), Some(&b"websocket"[..]));
+    }
+
+    #[test]
+    fn limits_and_garbage() {
+        // H7: too many headers → TooManyHeaders (431); not HTTP → MalformedHead (400).
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..5 {
+            head.extend_from_slice(std::format!("X-{i}: v\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        assert_eq!(parse_request(&head, 4), Err(HandshakeError::TooManyHeaders));
+        assert_eq!(HandshakeError::TooManyHeaders.status(), 431);
+        assert!(parse_request(&head, 5).is_ok());
+        assert_eq!(parse_request(b"\x16\x03\x01\x02\x00\x01\r\n\r\n", 8), Err(HandshakeError::MalformedHead));
+        assert_eq!(parse_request(b"GET / HTTP/1.1\r\nHost\r\n\r\n", 8), Err(HandshakeError::MalformedHead));
+        assert_eq!(HandshakeError::MalformedHead.status(), 400);
+    }
+}

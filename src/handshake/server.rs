@@ -1,0 +1,175 @@
+//! The server's half of the opening handshake (RFC 6455 §4.2; BEHAVIOUR V1–V4, H1–H4, H12–H13): which
+//! version a request asks for, whether it is acceptable, the subprotocol, and the bytes of the answer.
+//!
+//! Pure functions over a [`Request`] view and a transmit-ring [`Transaction`]; the driver decides when
+//! they run and what state follows.
+
+use core::fmt::Write as _;
+
+use super::accept::{AcceptKey, is_valid_key};
+use super::{CustomHeaders, HandshakeError, Request, Version, trim};
+use crate::buffer::{Transaction, TxError};
+
+/// How the application accepts a WebSocket request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Accept<'p> {
+    /// The subprotocols this server speaks; the client's first one that is here is chosen (H4).
+    pub protocols: &'p [&'p str],
+    /// Extra response headers, in order (H1). Names must be tokens, values free of CR, LF and NUL.
+    pub headers: &'p [(&'p str, &'p str)],
+    /// The `Sec-WebSocket-Extensions` answer negotiated by an extension framework, if any (H3, X1).
+    pub extensions: Option<&'p str>,
+    /// Whether the connection is TLS: hixie drafts then announce a `wss://` location (H12).
+    pub secure: bool,
+}
+
+/// The protocol's own response headers: custom headers never replace them (H1).
+const BUILTIN: &[&str] = &[
+    "upgrade",
+    "connection",
+    "sec-websocket-accept",
+    "sec-websocket-protocol",
+    "sec-websocket-extensions",
+    "sec-websocket-version",
+    "sec-websocket-origin",
+    "sec-websocket-location",
+    "websocket-origin",
+    "websocket-location",
+];
+
+/// The versions served, in the order `Sec-WebSocket-Version` lists them in a 426 answer (V2).
+pub const SUPPORTED_VERSIONS: &str = "13, 8, 7";
+
+/// Decides the version a request asks for and checks it (V1–V3, H3, H13). `allow_drafts` serves the
+/// hixie drafts (only with the `drafts` feature).
+pub fn check_request(req: &Request<'_>, allow_drafts: bool) -> Result<Version, HandshakeError> {
+    let key = req.header("sec-websocket-key");
+    let version = req.header("sec-websocket-version");
+    if key.is_some() || version.is_some() {
+        // V1, H3 — RFC 6455 §4.2.1: GET, HTTP/1.1 or later, Upgrade and Connection, version, key.
+        if req.method() != "GET" {
+            return Err(HandshakeError::NotGet);
+        }
+        if req.minor_version() < 1 {
+            return Err(HandshakeError::OldHttp);
+        }
+        if !req.is_websocket() {
+            return Err(HandshakeError::NotWebSocket);
+        }
+        let version = match version.map(trim) {
+            Some(b"13") => 13,
+            Some(b"8") => 8,
+            Some(b"7") => 7,
+            _ => return Err(HandshakeError::UnsupportedVersion),
+        };
+        if !key.map(trim).is_some_and(is_valid_key) {
+            return Err(HandshakeError::InvalidKey);
+        }
+        return Ok(Version::Hybi(version));
+    }
+    // V3 — without those headers: hixie-76 if it has both numbered keys, else hixie-75.
+    let hixie76 = req.header("sec-websocket-key1").is_some() && req.header("sec-websocket-key2").is_some();
+    let upgrade = req.header("upgrade").is_some_and(|v| trim(v).eq_ignore_ascii_case(b"websocket"));
+    if !upgrade || req.method() != "GET" || !req.has_token("connection", "upgrade") {
+        return Err(HandshakeError::NotWebSocket);
+    }
+    if !allow_drafts || !cfg!(feature = "drafts") {
+        return Err(HandshakeError::DraftsDisabled);
+    }
+    if hixie76 {
+        draft_keys(req)?;
+        return Ok(Version::Hixie76);
+    }
+    Ok(Version::Hixie75)
+}
+
+/// The numbers of hixie-76's two keys (H13).
+#[cfg(feature = "drafts")]
+pub(crate) fn draft_keys(req: &Request<'_>) -> Result<(u32, u32), HandshakeError> {
+    use super::draft76::key_value;
+    let value = |name| req.header(name).and_then(key_value).ok_or(HandshakeError::InvalidDraftKeys);
+    Ok((value("sec-websocket-key1")?, value("sec-websocket-key2")?))
+}
+
+#[cfg(not(feature = "drafts"))]
+pub(crate) fn draft_keys(_: &Request<'_>) -> Result<(u32, u32), HandshakeError> {
+    Err(HandshakeError::DraftsDisabled)
+}
+
+/// H4: the first subprotocol in the client's list that the server supports, as an index into
+/// `supported`. The client's list is every `Sec-WebSocket-Protocol` header, comma-separated, in order.
+pub fn choose_protocol(req: &Request<'_>, supported: &[&str]) -> Option<usize> {
+    req.headers()
+        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .flat_map(|h| h.value.split(|&b| b == b','))
+        .find_map(|offered| supported.iter().position(|s| s.as_bytes() == trim(offered)))
+}
+
+/// Writes the 101 answer for a checked request whose custom headers were checked (H1, H12, H13; hixie-76's 16-byte digest is not part of
+/// it: the driver reserves room for it behind the head).
+pub fn write_response(
+    out: &mut Transaction<'_>,
+    req: &Request<'_>,
+    version: Version,
+    accept: &Accept<'_>,
+    protocol: Option<usize>,
+) -> Result<(), TxError> {
+    let custom = CustomHeaders(accept.headers);
+    let protocol = protocol.and_then(|i| accept.protocols.get(i));
+    let _ = match version {
+        Version::Hybi(_) => {
+            let key = AcceptKey::for_key(req.header("sec-websocket-key").map(trim).unwrap_or_default());
+            let _ = out.write_str("HTTP/1.1 101 Switching Protocols\r\n");
+            let _ = custom.write(out, BUILTIN);
+            let _ = write!(out, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n", key.as_str());
+            if let Some(p) = protocol {
+                let _ = write!(out, "Sec-WebSocket-Protocol: {p}\r\n");
+            }
+            if let Some(e) = accept.extensions {
+                let _ = write!(out, "Sec-WebSocket-Extensions: {e}\r\n");
+            }
+            out.write_str("\r\n")
+        }
+        Version::Hixie75 | Version::Hixie76 => {
+            let (status, prefix) = if version == Version::Hixie75 {
+                ("101 Web Socket Protocol Handshake", "WebSocket-")
+            } else {
+                ("101 WebSocket Protocol Handshake", "Sec-WebSocket-")
+            };
+            let _ = write!(out, "HTTP/1.1 {status}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n");
+            let _ = write!(out, "{prefix}Origin: ");
+            let _ = out.put(req.header("origin").unwrap_or_default());
+            let scheme = if accept.secure { "wss" } else { "ws" };
+            let _ = write!(out, "\r\n{prefix}Location: {scheme}://");
+            let _ = out.put(req.header("host").unwrap_or_default());
+            let _ = write!(out, "{}\r\n", req.target());
+            if let Some(p) = protocol {
+                let _ = write!(out, "{prefix}Protocol: {p}\r\n");
+            }
+            let _ = custom.write(out, BUILTIN);
+            out.write_str("\r\n")
+        }
+    };
+    out.error().map_or(Ok(()), Err)
+}
+
+/// Writes a refusal: `status`, `Content-Type: text/plain`, `Content-Length`, and `reason` as a one-line
+/// body (H3); a 426 also lists the versions served (V2). Returns false when it did not fit.
+pub fn write_refusal(out: &mut Transaction<'_>, status: u16, reason: &str) -> bool {
+    let phrase = match status {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        426 => "Upgrade Required",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
+    };
+    let _ = write!(out, "HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n", reason.len());
+    if status == 426 {
+        let _ = write!(out, "Sec-WebSocket-Version: {SUPPORTED_VERSIONS}\r\n");
+    }
+    let _ = write!(out, "Connection: close\r\n\r\n{reason}");
+    out.error().is_none()
+}

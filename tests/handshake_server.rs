@@ -1,0 +1,487 @@
+//! The server's opening handshake: BEHAVIOUR.md V1–V4, H1–H7, S1–S3, S8, in raw and pre-parsed modes.
+
+mod support;
+
+use support::{Conn, Ev, drained, masked};
+use websocket_driver::{
+    Accept, CloseCode, Config, Driver, HandshakeCallError, HandshakeError, Header, Request,
+    SendError, State, Version,
+};
+
+fn request(version: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\n{extra}Sec-WebSocket-Version: {version}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn server() -> Conn {
+    Conn::new(Driver::server(Config::default()), 16 * 1024, 16 * 1024)
+}
+
+/// Reads the request and accepts it with `accept`.
+fn accepted(
+    bytes: &[u8],
+    accept: &Accept<'_>,
+) -> (Conn, Result<Option<usize>, HandshakeCallError>) {
+    let mut conn = server();
+    conn.feed(bytes);
+    assert!(matches!(conn.take_events().first(), Some(Ev::Connect(m, _)) if m == "GET"));
+    let result = conn.driver.accept(&mut conn.rx, &mut conn.tx, accept);
+    (conn, result)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn rfc_sample_handshake() {
+    // H1 H2 H4: the 101 with the accept value and the chosen subprotocol, in this order.
+    let accept = Accept {
+        protocols: &["chat"],
+        ..Accept::default()
+    };
+    let (mut conn, result) = accepted(
+        &request("13", "Sec-WebSocket-Protocol: chat, superchat\r\n"),
+        &accept,
+    );
+    assert_eq!(result, Ok(Some(0)));
+    assert_eq!(
+        text(&conn.take_out()),
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
+    );
+    assert_eq!(conn.driver.state(), State::Open);
+    assert_eq!(conn.driver.protocol(), Some(0));
+    conn.pump();
+    assert_eq!(conn.take_events(), [Ev::Open(None)]);
+}
+
+#[test]
+fn versions_13_8_7_are_served() {
+    // V1: 13, 8 and 7 frame alike and are accepted; version() names them.
+    for (v, name) in [("13", "hybi-13"), ("8", "hybi-8"), ("7", "hybi-7")] {
+        let (conn, result) = accepted(&request(v, ""), &Accept::default());
+        assert_eq!(result, Ok(None));
+        assert_eq!(conn.driver.version().as_str(), name);
+    }
+}
+
+#[test]
+fn other_versions_get_426() {
+    // V2: any other version → 426 Upgrade Required with Sec-WebSocket-Version: 13, 8, 7.
+    for v in ["9", "14", "0", "abc"] {
+        let (mut conn, result) = accepted(&request(v, ""), &Accept::default());
+        assert_eq!(
+            result,
+            Err(HandshakeCallError::Handshake(
+                HandshakeError::UnsupportedVersion
+            ))
+        );
+        let out = text(&conn.take_out());
+        assert!(
+            out.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\r\nSec-WebSocket-Version: 13, 8, 7\r\n"),
+            "{out}"
+        );
+        assert_eq!(conn.driver.state(), State::Closed);
+    }
+}
+
+#[test]
+fn drafts_are_refused_when_off() {
+    // V3: hixie-76 (Key1/Key2) and hixie-75 (Upgrade: WebSocket alone) are refused with 400 by default.
+    let hixie76 = b"GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\nUpgrade: WebSocket\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\n\
+Origin: http://example.com\r\n\r\n^n:ds[4U";
+    let hixie75 =
+        b"GET /demo HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nHost: example.com\r\n\
+Origin: http://example.com\r\n\r\n";
+    for req in [&hixie76[..], &hixie75[..]] {
+        let (mut conn, result) = accepted(req, &Accept::default());
+        assert_eq!(
+            result,
+            Err(HandshakeCallError::Handshake(
+                HandshakeError::DraftsDisabled
+            ))
+        );
+        assert!(text(&conn.take_out()).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+    }
+}
+
+#[test]
+fn bad_requests_get_400_with_a_reason() {
+    // H3: key missing or not 16 bytes, method not GET, HTTP/1.0 → 400, text/plain, Content-Length, one-line
+    // reason; then an error event and closed.
+    let cases: [(&[u8], HandshakeError); 3] = [
+        (b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
+        (b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
+        (b"GET / HTTP/1.0\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::OldHttp),
+    ];
+    for (req, error) in cases {
+        let mut conn = server();
+        conn.feed(req);
+        let result = conn
+            .driver
+            .accept(&mut conn.rx, &mut conn.tx, &Accept::default());
+        assert_eq!(result, Err(HandshakeCallError::Handshake(error)));
+        let reason = error.to_string();
+        assert_eq!(
+            text(&conn.take_out()),
+            format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reason}",
+                reason.len()
+            )
+        );
+        assert_eq!(conn.driver.state(), State::Closed);
+        conn.pump();
+        assert_eq!(
+            conn.take_events().last(),
+            Some(&Ev::Close(
+                1002,
+                format!("Error during WebSocket handshake: {reason}")
+            ))
+        );
+    }
+    // The application refuses with its own reason (H3's extension example, decided by the std adapter).
+    let mut conn = server();
+    conn.feed(&request(
+        "13",
+        "Sec-WebSocket-Extensions: x-webkit- -frame\r\n",
+    ));
+    conn.take_events();
+    let reason = "Invalid Sec-WebSocket-Extensions header: x-webkit- -frame";
+    conn.driver
+        .refuse(&mut conn.rx, &mut conn.tx, 400, reason)
+        .unwrap();
+    assert!(text(&conn.take_out()).ends_with(&format!(
+        "Content-Length: 57\r\nConnection: close\r\n\r\n{reason}"
+    )));
+    assert_eq!(conn.driver.state(), State::Closed);
+    assert!(conn.driver.should_close_transport());
+}
+
+#[test]
+fn method_must_be_get() {
+    // H3 V4: a PUT with upgrade headers is no WebSocket request: raw mode reports it with its body; a
+    // pre-parsed one handed to accept_request is refused with 400.
+    let mut req = request("13", "");
+    req.splice(0..3, *b"PUT");
+    let mut conn = server();
+    conn.feed(&req);
+    assert_eq!(
+        conn.take_events(),
+        [Ev::Connect("PUT".into(), "/chat".into())]
+    );
+    assert_eq!(
+        conn.driver
+            .accept(&mut conn.rx, &mut conn.tx, &Accept::default()),
+        Err(HandshakeCallError::Send(SendError::NotOpen))
+    );
+    let headers = [
+        Header {
+            name: "Upgrade",
+            value: b"websocket",
+        },
+        Header {
+            name: "Connection",
+            value: b"Upgrade",
+        },
+        Header {
+            name: "Sec-WebSocket-Key",
+            value: b"dGhlIHNhbXBsZSBub25jZQ==",
+        },
+        Header {
+            name: "Sec-WebSocket-Version",
+            value: b"13",
+        },
+    ];
+    let mut conn = server();
+    let result = conn.driver.accept_request(
+        &mut conn.tx,
+        &Request::new("PUT", "/", 1, &headers),
+        &Accept::default(),
+    );
+    assert_eq!(
+        result,
+        Err(HandshakeCallError::Handshake(HandshakeError::NotGet))
+    );
+    assert!(text(&conn.take_out()).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+}
+
+#[test]
+fn custom_headers_in_order_and_checked() {
+    // H1: custom headers in call order before the protocol's; never replacing a protocol header; a name
+    // that is not a token or a value with CR/LF/NUL is refused and nothing is written.
+    let accept = Accept {
+        headers: &[
+            ("Set-Cookie", "a=1"),
+            ("Sec-WebSocket-Accept", "forged"),
+            ("X-Server", "wsd"),
+        ],
+        ..Accept::default()
+    };
+    let (mut conn, result) = accepted(&request("13", ""), &accept);
+    assert_eq!(result, Ok(None));
+    let out = text(&conn.take_out());
+    assert!(out.starts_with("HTTP/1.1 101 Switching Protocols\r\nSet-Cookie: a=1\r\nX-Server: wsd\r\nUpgrade: websocket\r\n"), "{out}");
+    assert!(!out.contains("forged"));
+    for headers in [
+        &[("X-Bad", "v\r\nInjected: 1")][..],
+        &[("Bad Name", "v")],
+        &[("X-Nul", "a\0b")],
+    ] {
+        let (mut conn, result) = accepted(
+            &request("13", ""),
+            &Accept {
+                headers,
+                ..Accept::default()
+            },
+        );
+        assert_eq!(
+            result,
+            Err(HandshakeCallError::Send(SendError::InvalidHeader))
+        );
+        assert!(conn.take_out().is_empty());
+        assert_eq!(
+            conn.driver
+                .accept(&mut conn.rx, &mut conn.tx, &Accept::default()),
+            Ok(None),
+            "the request is still there"
+        );
+    }
+}
+
+#[test]
+fn subprotocol_by_the_clients_order() {
+    // H4: client `a, c, b`, server [b, c] → c; client `foo, bar, xmpp`, server [xmpp] → xmpp; none → no header.
+    let accept = Accept {
+        protocols: &["b", "c"],
+        ..Accept::default()
+    };
+    let (mut conn, result) = accepted(
+        &request("13", "Sec-WebSocket-Protocol: a, c, b\r\n"),
+        &accept,
+    );
+    assert_eq!(result, Ok(Some(1)));
+    assert!(text(&conn.take_out()).contains("\r\nSec-WebSocket-Protocol: c\r\n"));
+    let accept = Accept {
+        protocols: &["xmpp"],
+        ..Accept::default()
+    };
+    let (mut conn, result) = accepted(
+        &request("13", "Sec-WebSocket-Protocol: foo, bar, xmpp\r\n"),
+        &accept,
+    );
+    assert_eq!(result, Ok(Some(0)));
+    assert!(text(&conn.take_out()).contains("\r\nSec-WebSocket-Protocol: xmpp\r\n"));
+    let (mut conn, result) = accepted(&request("13", "Sec-WebSocket-Protocol: foo\r\n"), &accept);
+    assert_eq!(result, Ok(None));
+    assert!(!text(&conn.take_out()).contains("Sec-WebSocket-Protocol"));
+    assert_eq!(conn.driver.protocol(), None);
+    assert_eq!(conn.driver.state(), State::Open);
+    // Split over several header lines, the list keeps its order.
+    let (_, result) = accepted(
+        &request(
+            "13",
+            "Sec-WebSocket-Protocol: a\r\nSec-WebSocket-Protocol: c, b\r\n",
+        ),
+        &Accept {
+            protocols: &["b", "c"],
+            ..Accept::default()
+        },
+    );
+    assert_eq!(result, Ok(Some(1)));
+}
+
+#[test]
+fn extensions_answer_passes_through() {
+    // H3 X1: the extension framework's answer is written after the protocol headers.
+    let accept = Accept {
+        extensions: Some("permessage-deflate"),
+        ..Accept::default()
+    };
+    let (mut conn, _) = accepted(
+        &request("13", "Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+        &accept,
+    );
+    assert!(
+        text(&conn.take_out())
+            .ends_with("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
+    );
+}
+
+#[test]
+fn frames_after_the_head_are_kept() {
+    // H5: frames in the same read as the request wait for accept, and are then delivered.
+    let mut bytes = request("13", "");
+    bytes.extend(masked(b"\x81\x02hi", [1, 2, 3, 4]));
+    bytes.extend(masked(b"\x89\x01p", [5, 6, 7, 8]));
+    let mut conn = server();
+    conn.feed(&bytes);
+    assert_eq!(
+        conn.take_events(),
+        [Ev::Connect("GET".into(), "/chat".into())]
+    );
+    conn.pump();
+    assert!(conn.take_events().is_empty(), "nothing before accept");
+    conn.driver
+        .accept(&mut conn.rx, &mut conn.tx, &Accept::default())
+        .unwrap();
+    conn.pump();
+    assert_eq!(
+        conn.take_events(),
+        [Ev::Open(None), Ev::text("hi"), Ev::Ping(b"p".to_vec())]
+    );
+    assert!(conn.take_out().ends_with(b"\r\n\r\n\x8a\x01p"));
+}
+
+#[test]
+fn a_plain_request_has_a_body() {
+    // H6a: a request that is not an upgrade is reported, and what follows its head is its body, never frames.
+    let mut conn = server();
+    conn.feed(b"POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n\x81\x02hi");
+    conn.feed(b"\x88\x00more");
+    let events = conn.take_events();
+    assert_eq!(events[0], Ev::Connect("POST".into(), "/form".into()));
+    let body: Vec<u8> = events[1..]
+        .iter()
+        .flat_map(|e| match e {
+            Ev::Body(b) => b.clone(),
+            _ => panic!("{e:?}"),
+        })
+        .collect();
+    assert_eq!(body, b"\x81\x02hi\x88\x00more");
+    conn.driver
+        .refuse(&mut conn.rx, &mut conn.tx, 404, "no")
+        .unwrap();
+    assert!(text(&conn.take_out()).starts_with("HTTP/1.1 404 Not Found\r\n"));
+}
+
+#[test]
+fn pre_parsed_requests() {
+    // H6b: the application's HTTP server parsed the request; bytes read past its head go into the buffer.
+    let headers = [
+        Header {
+            name: "Upgrade",
+            value: b"websocket",
+        },
+        Header {
+            name: "Connection",
+            value: b"Upgrade",
+        },
+        Header {
+            name: "Sec-WebSocket-Key",
+            value: b"dGhlIHNhbXBsZSBub25jZQ==",
+        },
+        Header {
+            name: "Sec-WebSocket-Version",
+            value: b"13",
+        },
+        Header {
+            name: "Sec-WebSocket-Protocol",
+            value: b"chat",
+        },
+    ];
+    let request = Request::new("GET", "/chat", 1, &headers);
+    assert!(request.is_websocket());
+    let mut conn = server();
+    conn.rx.write(&masked(b"\x81\x05early", [9, 9, 9, 9]));
+    let accept = Accept {
+        protocols: &["chat"],
+        ..Accept::default()
+    };
+    assert_eq!(
+        conn.driver.accept_request(&mut conn.tx, &request, &accept),
+        Ok(Some(0))
+    );
+    conn.pump();
+    assert_eq!(conn.take_events(), [Ev::Open(None), Ev::text("early")]);
+    assert!(
+        text(&conn.take_out()).contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n")
+    );
+}
+
+#[test]
+fn head_limits() {
+    // H7: a head over 8 KiB → 431 and closed; more than 64 header lines → 431; not HTTP → 400.
+    let mut big = b"GET / HTTP/1.1\r\nX-Pad: ".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 8 * 1024));
+    let mut conn = server();
+    conn.feed(&big);
+    assert_eq!(
+        conn.take_events()[0],
+        Ev::HandshakeError(HandshakeError::HeadTooLarge)
+    );
+    assert!(text(&conn.take_out()).starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+    assert_eq!(conn.driver.state(), State::Closed);
+    let mut many = b"GET / HTTP/1.1\r\n".to_vec();
+    for i in 0..65 {
+        many.extend(format!("X-{i}: v\r\n").bytes());
+    }
+    many.extend(b"\r\n");
+    let mut conn = server();
+    conn.feed(&many);
+    assert_eq!(
+        conn.take_events()[0],
+        Ev::HandshakeError(HandshakeError::TooManyHeaders)
+    );
+    assert!(text(&conn.take_out()).starts_with("HTTP/1.1 431 "));
+    let mut conn = server();
+    conn.feed(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n");
+    assert_eq!(
+        conn.take_events()[0],
+        Ev::HandshakeError(HandshakeError::MalformedHead)
+    );
+    assert!(text(&conn.take_out()).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+    // A smaller limit, and a buffer too small for the limit.
+    let mut conn = Conn::new(Driver::server(Config::default().head_limit(200)), 200, 1024);
+    conn.feed(&request("13", ""));
+    assert_eq!(
+        conn.take_events()[0],
+        Ev::Connect("GET".into(), "/chat".into())
+    );
+    let mut small = Conn::new(Driver::server(Config::default()), 1024, 1024);
+    assert!(
+        small
+            .driver
+            .poll(&mut small.rx, &mut small.tx, &mut small.rng, small.now)
+            .is_err()
+    );
+}
+
+#[test]
+fn states_and_closing_before_open() {
+    // S1: connecting, open, closed readable throughout. S3: close() before open → closed at once, close
+    // event (1000, ""), nothing sent. S2: a server's sends before accept are refused.
+    let mut conn = server();
+    assert_eq!(conn.driver.state(), State::Connecting);
+    assert_eq!(conn.driver.version(), Version::Hybi(13));
+    assert_eq!(
+        conn.driver.text(&mut conn.tx, &mut conn.rng, "early"),
+        Err(SendError::NotOpen)
+    );
+    conn.driver
+        .close(&mut conn.tx, &mut conn.rng, Some(CloseCode::NORMAL), "")
+        .unwrap();
+    assert_eq!(conn.driver.state(), State::Closed);
+    conn.feed(&request("13", ""));
+    assert_eq!(conn.take_events(), [Ev::Close(1000, String::new())]);
+    assert!(conn.take_out().is_empty());
+}
+
+#[test]
+fn server_closes_the_transport_after_the_closing_handshake() {
+    // S8: the server side tells the I/O layer to close TCP once the close handshake completes.
+    let (mut conn, _) = accepted(&request("13", ""), &Accept::default());
+    assert!(!conn.driver.should_close_transport());
+    conn.feed(&masked(b"\x88\x02\x03\xe8", [1, 1, 1, 1]));
+    assert_eq!(conn.driver.state(), State::Closed);
+    assert!(conn.driver.should_close_transport());
+    assert!(drained(&mut conn.tx).is_empty());
+}
