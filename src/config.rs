@@ -7,7 +7,11 @@ use crate::handshake::head::MAX_HEADERS;
 use crate::time::Duration;
 
 const fn clamp_millis(d: Duration) -> u32 {
-    if d.millis() > u32::MAX as u64 { u32::MAX } else { d.millis() as u32 }
+    if d.millis() > u32::MAX as u64 {
+        u32::MAX
+    } else {
+        d.millis() as u32
+    }
 }
 
 /// The default largest message: 2^26 − 1 bytes, as the originals.
@@ -97,7 +101,11 @@ impl Config {
 
     /// The most header lines a head may have (H7; default and maximum 64).
     pub const fn max_headers(mut self, count: usize) -> Self {
-        self.max_headers = if count < MAX_HEADERS { count as u8 } else { MAX_HEADERS as u8 };
+        self.max_headers = if count < MAX_HEADERS {
+            count as u8
+        } else {
+            MAX_HEADERS as u8
+        };
         self
     }
 

@@ -137,6 +137,8 @@ pub enum SendError {
     RingNotEmpty,
     /// A header to send whose name is not an RFC 7230 token or whose value has CR, LF or NUL (H1).
     InvalidHeader,
+    /// Binary, ping and pong do not exist on the hixie drafts (L3).
+    UnsupportedByDraft,
 }
 
 impl fmt::Display for SendError {
@@ -160,6 +162,9 @@ impl fmt::Display for SendError {
             SendError::MessageInProgress => f.write_str("a fragmented message is being sent"),
             SendError::RingNotEmpty => f.write_str("a zero-copy send needs an empty transmit ring"),
             SendError::InvalidHeader => f.write_str("invalid header name or value"),
+            SendError::UnsupportedByDraft => {
+                f.write_str("only text can be sent on a hixie draft connection")
+            }
         }
     }
 }

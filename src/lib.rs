@@ -74,6 +74,8 @@ extern crate std;
 
 pub mod buffer;
 pub mod config;
+#[cfg(feature = "drafts")]
+pub mod draft;
 mod driver;
 pub mod error;
 pub mod event;
@@ -87,11 +89,11 @@ pub use buffer::{RxBuf, TxError, TxRing};
 pub use config::{Config, DEFAULT_MAX_LENGTH};
 pub use driver::{Driver, HandshakeCallError, MIN_RX_CAPACITY, MIN_TX_CAPACITY, Role, State};
 pub use error::{Error, ProtocolError, SendError};
-pub use handshake::{HandshakeError, Header, Request, Response, Version};
+pub use event::{DataKind, Event};
 pub use handshake::client::ClientRequest;
 pub use handshake::server::Accept;
 pub use handshake::url::Url;
-pub use event::{DataKind, Event};
+pub use handshake::{HandshakeError, Header, Request, Response, Version};
 pub use mask_source::MaskSource;
 pub use time::{Duration, Instant};
 pub use wire::{CloseCode, Rsv};

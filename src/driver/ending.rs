@@ -20,8 +20,9 @@ pub(crate) enum Cause {
     Protocol(ProtocolError),
     /// The opening handshake failed (H3, H9).
     Handshake(HandshakeError),
-    /// The application closed before the connection opened (S3): code 1000, no reason, nothing sent.
-    ClosedBeforeOpen,
+    /// The application closed before the connection opened (S3), or closed a draft connection (L3):
+    /// code 1000, no reason.
+    ClosedLocally,
 }
 
 impl Cause {
@@ -29,7 +30,7 @@ impl Cause {
         match self {
             Cause::Protocol(e) => e.close_code(),
             Cause::Handshake(_) => CloseCode::PROTOCOL_ERROR,
-            Cause::ClosedBeforeOpen => CloseCode::NORMAL,
+            Cause::ClosedLocally => CloseCode::NORMAL,
         }
     }
 
@@ -37,7 +38,7 @@ impl Cause {
         match self {
             Cause::Protocol(e) => Some(Error::Protocol(e)),
             Cause::Handshake(e) => Some(Error::Handshake(e)),
-            Cause::ClosedBeforeOpen => None,
+            Cause::ClosedLocally => None,
         }
     }
 }
@@ -47,7 +48,7 @@ impl fmt::Display for Cause {
         match self {
             Cause::Protocol(e) => fmt::Display::fmt(e, f),
             Cause::Handshake(e) => write!(f, "Error during WebSocket handshake: {e}"),
-            Cause::ClosedBeforeOpen => Ok(()),
+            Cause::ClosedLocally => Ok(()),
         }
     }
 }
@@ -76,7 +77,9 @@ impl Driver {
         {
             ending.close_frame_unsent = true;
         }
-        cause.error().unwrap_or(Error::Handshake(HandshakeError::MalformedHead))
+        cause
+            .error()
+            .unwrap_or(Error::Handshake(HandshakeError::MalformedHead))
     }
 
     /// Ends the connection with no close frame due; the close event follows at the next poll.
@@ -88,7 +91,11 @@ impl Driver {
             self.phase = Phase::Frames;
         }
         self.deadline = None;
-        self.ending = Some(Ending { cause, close_frame_unsent: false, close_event_unreported: true });
+        self.ending = Some(Ending {
+            cause,
+            close_frame_unsent: false,
+            close_event_unreported: true,
+        });
     }
 
     /// After the error was reported: the close frame as soon as it fits, then the close event, then
@@ -118,7 +125,9 @@ impl Driver {
         ending.close_event_unreported = false;
         self.ending = Some(ending);
         if report {
-            return Ok(Step::Deliver(Delivery::LocalClose { cause: ending.cause }));
+            return Ok(Step::Deliver(Delivery::LocalClose {
+                cause: ending.cause,
+            }));
         }
         Ok(Step::Idle)
     }
@@ -132,7 +141,8 @@ impl Driver {
         let mut payload = [0u8; 125];
         payload[..2].copy_from_slice(&cause.code().0.to_be_bytes());
         let len = 2 + write_reason(cause, &mut payload[2..]);
-        self.try_write_control(tx, rng, OpCode::Close, &payload[..len]).is_ok()
+        self.try_write_control(tx, rng, OpCode::Close, &payload[..len])
+            .is_ok()
     }
 
     /// S8: whether the I/O layer should close the transport now. A server closes once the connection is

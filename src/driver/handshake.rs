@@ -12,7 +12,9 @@ use crate::error::{Error, SendError};
 use crate::event::Event;
 use crate::handshake::client::{ClientRequest, Offer, check_connect, write_connect, write_request};
 use crate::handshake::head::{find_end, parse_request, parse_response};
-use crate::handshake::server::{Accept, check_request, choose_protocol, write_refusal, write_response};
+use crate::handshake::server::{
+    Accept, check_request, choose_protocol, write_refusal, write_response,
+};
 use crate::handshake::url::Url;
 use crate::handshake::{CustomHeaders, HandshakeError, Request, Response, Version, accept};
 use crate::mask_source::MaskSource;
@@ -50,7 +52,9 @@ impl Driver {
     /// The smallest receive buffer for the current phase: a head must fit while one is read.
     pub(super) fn min_rx_capacity(&self) -> usize {
         match self.phase {
-            Phase::ReadRequest { .. } | Phase::ReadResponse { .. } | Phase::ReadProxyResponse { .. } => {
+            Phase::ReadRequest { .. }
+            | Phase::ReadResponse { .. }
+            | Phase::ReadProxyResponse { .. } => {
                 MIN_RX_CAPACITY.max(self.config.head_limit as usize)
             }
             _ => MIN_RX_CAPACITY,
@@ -60,9 +64,12 @@ impl Driver {
     /// Notes the time; arms the handshake deadline at the first poll.
     pub(super) fn start_clocks(&mut self, now: Instant) {
         self.now = now;
-        if let (State::Connecting, None, Some(timeout), false) =
-            (self.state, self.deadline, self.config.handshake_timeout(), self.clock_armed)
-        {
+        if let (State::Connecting, None, Some(timeout), false) = (
+            self.state,
+            self.deadline,
+            self.config.handshake_timeout(),
+            self.clock_armed,
+        ) {
             self.deadline = Some(now + timeout);
         }
         self.clock_armed = true;
@@ -90,9 +97,10 @@ impl Driver {
         R: MaskSource + ?Sized,
     {
         match self.phase {
-            Phase::Frames | Phase::RequestReported { .. } | Phase::ClientIdle | Phase::FailedResponse { .. } => {
-                Ok(Step::Idle)
-            }
+            Phase::Frames
+            | Phase::RequestReported { .. }
+            | Phase::ClientIdle
+            | Phase::FailedResponse { .. } => Ok(Step::Idle),
             Phase::ReadRequest { scanned } => {
                 let len = match self.read_head(rx, scanned) {
                     Ok(Some(len)) => len,
@@ -117,7 +125,9 @@ impl Driver {
             #[cfg(feature = "drafts")]
             Phase::Key3 { slot, key1, key2 } => {
                 // H14: the 16-byte answer goes out once all 8 body bytes are here, in any split.
-                let Some(key3) = rx.readable().get(..8) else { return Ok(Step::Idle) };
+                let Some(key3) = rx.readable().get(..8) else {
+                    return Ok(Step::Idle);
+                };
                 let key3: [u8; 8] = key3.try_into().unwrap_or_default();
                 tx.fill(slot, &crate::handshake::draft76::digest(key1, key2, &key3));
                 rx.consume(8);
@@ -141,7 +151,9 @@ impl Driver {
                     Ok(protocol) => {
                         self.protocol = protocol.map(|p| p as u8);
                         self.open(tx);
-                        Ok(Step::Deliver(Delivery::Open { response_len: Some(len) }))
+                        Ok(Step::Deliver(Delivery::Open {
+                            response_len: Some(len),
+                        }))
                     }
                     Err(e) => Err(self.fail_response(e, len, tx, rng)),
                 }
@@ -152,7 +164,9 @@ impl Driver {
                     Ok(None) => return Ok(Step::Idle),
                     Err(e) => return Err(self.fail(Cause::Handshake(e), tx, rng)),
                 };
-                match parse_response(&rx.readable()[..len], self.config.header_limit()).and_then(|r| check_connect(&r)) {
+                match parse_response(&rx.readable()[..len], self.config.header_limit())
+                    .and_then(|r| check_connect(&r))
+                {
                     Ok(()) => {
                         self.phase = Phase::ClientIdle;
                         Ok(Step::Deliver(Delivery::ProxyConnected { len }))
@@ -189,7 +203,13 @@ impl Driver {
 
     /// A response that failed its checks stays readable through [`Driver::response`] until the next
     /// poll (H9: status and headers are available after a failure).
-    fn fail_response<T, R>(&mut self, e: HandshakeError, len: usize, tx: &mut TxRing<T>, rng: &mut R) -> Error
+    fn fail_response<T, R>(
+        &mut self,
+        e: HandshakeError,
+        len: usize,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+    ) -> Error
     where
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
@@ -241,9 +261,13 @@ impl Driver {
             }
             Delivery::Body { len } => Event::Body(rx.consume_view(len, 0..len)),
             Delivery::Open { response_len: None } => Event::Open { response: None },
-            Delivery::Open { response_len: Some(len) } => {
+            Delivery::Open {
+                response_len: Some(len),
+            } => {
                 let head = &*rx.consume_view(len, 0..len);
-                Event::Open { response: parse_response(head, max_headers).ok() }
+                Event::Open {
+                    response: parse_response(head, max_headers).ok(),
+                }
             }
             Delivery::ProxyConnected { len } => {
                 let head = &*rx.consume_view(len, 0..len);
@@ -257,18 +281,28 @@ impl Driver {
     }
 
     /// The request head reported by [`Event::Connect`], while it waits for `accept` or `refuse`.
-    pub fn request<'r, S: AsRef<[u8]> + AsMut<[u8]>>(&self, rx: &'r RxBuf<S>) -> Option<Request<'r>> {
+    pub fn request<'r, S: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        rx: &'r RxBuf<S>,
+    ) -> Option<Request<'r>> {
         match self.phase {
-            Phase::RequestReported { len } => parse_request(&rx.readable()[..len], self.config.header_limit()).ok(),
+            Phase::RequestReported { len } => {
+                parse_request(&rx.readable()[..len], self.config.header_limit()).ok()
+            }
             _ => None,
         }
     }
 
     /// The response head that failed the client's checks, until the next `poll` (H9: status and
     /// headers stay readable after a failure).
-    pub fn response<'r, S: AsRef<[u8]> + AsMut<[u8]>>(&self, rx: &'r RxBuf<S>) -> Option<Response<'r>> {
+    pub fn response<'r, S: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        rx: &'r RxBuf<S>,
+    ) -> Option<Response<'r>> {
         match self.phase {
-            Phase::FailedResponse { len } => parse_response(rx.readable().get(..len)?, self.config.header_limit()).ok(),
+            Phase::FailedResponse { len } => {
+                parse_response(rx.readable().get(..len)?, self.config.header_limit()).ok()
+            }
             _ => None,
         }
     }
@@ -292,7 +326,8 @@ impl Driver {
             return Err(HandshakeCallError::Send(SendError::NotOpen));
         };
         let head = &rx.readable()[..len];
-        let request = parse_request(head, self.config.header_limit()).map_err(HandshakeCallError::Handshake)?;
+        let request = parse_request(head, self.config.header_limit())
+            .map_err(HandshakeCallError::Handshake)?;
         let result = self.answer(tx, &request, accept);
         // The head is done with unless nothing happened (then the call may be repeated).
         if !matches!(result, Err(HandshakeCallError::Send(_))) {
@@ -325,7 +360,9 @@ impl Driver {
         request: &Request<'_>,
         accept: &Accept<'_>,
     ) -> Result<Option<usize>, HandshakeCallError> {
-        CustomHeaders(accept.headers).check().map_err(|_| SendError::InvalidHeader)?;
+        CustomHeaders(accept.headers)
+            .check()
+            .map_err(|_| SendError::InvalidHeader)?;
         let version = match check_request(request, self.config.allow_drafts) {
             Ok(version) => version,
             Err(e) => {
@@ -343,7 +380,10 @@ impl Driver {
         };
         #[cfg(feature = "drafts")]
         let draft_keys = match version {
-            Version::Hixie76 => Some(crate::handshake::server::draft_keys(request).map_err(HandshakeCallError::Handshake)?),
+            Version::Hixie76 => Some(
+                crate::handshake::server::draft_keys(request)
+                    .map_err(HandshakeCallError::Handshake)?,
+            ),
             _ => None,
         };
         let protocol = choose_protocol(request, accept.protocols);
@@ -352,11 +392,21 @@ impl Driver {
         let mut out = tx.transaction();
         write_response(&mut out, request, version, accept, protocol).map_err(SendError::from)?;
         if out.len() + digest_room > free {
-            return Err(SendError::Full { needed: out.len() + digest_room }.into());
+            return Err(SendError::Full {
+                needed: out.len() + digest_room,
+            }
+            .into());
         }
         out.commit();
         self.version = version;
         self.protocol = protocol.map(|p| p as u8);
+        #[cfg(feature = "drafts")]
+        if version.is_draft() {
+            self.draft = crate::draft::framing::Decoder::new(
+                version == Version::Hixie76,
+                self.config.max_length,
+            );
+        }
         match version {
             #[cfg(feature = "drafts")]
             Version::Hixie76 => {
@@ -375,7 +425,13 @@ impl Driver {
 
     /// Refuses the reported request with `status` and a one-line `reason` as a text/plain body, or,
     /// for a request that was not an upgrade, answers it; the connection is closed afterwards.
-    pub fn refuse<S, T>(&mut self, rx: &mut RxBuf<S>, tx: &mut TxRing<T>, status: u16, reason: &str) -> Result<(), SendError>
+    pub fn refuse<S, T>(
+        &mut self,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        status: u16,
+        reason: &str,
+    ) -> Result<(), SendError>
     where
         S: AsRef<[u8]> + AsMut<[u8]>,
         T: AsRef<[u8]> + AsMut<[u8]>,
@@ -397,7 +453,12 @@ impl Driver {
 
     /// Client: queues the opening request (H8) with a fresh key from `rng`. Frames sent before the
     /// response arrives wait behind it (S2, H10).
-    pub fn start<T, R>(&mut self, tx: &mut TxRing<T>, rng: &mut R, request: &ClientRequest<'_>) -> Result<(), HandshakeCallError>
+    pub fn start<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        request: &ClientRequest<'_>,
+    ) -> Result<(), HandshakeCallError>
     where
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
@@ -405,7 +466,9 @@ impl Driver {
         if self.phase != Phase::ClientIdle {
             return Err(SendError::NotOpen.into());
         }
-        CustomHeaders(request.headers).check().map_err(|_| SendError::InvalidHeader)?;
+        CustomHeaders(request.headers)
+            .check()
+            .map_err(|_| SendError::InvalidHeader)?;
         let nonce = rng.nonce();
         let key = accept::encode_nonce(&nonce);
         let offer = Offer::new(request, nonce).map_err(HandshakeCallError::Handshake)?;
@@ -432,7 +495,9 @@ impl Driver {
         if self.phase != Phase::ClientIdle {
             return Err(SendError::NotOpen.into());
         }
-        CustomHeaders(headers).check().map_err(|_| SendError::InvalidHeader)?;
+        CustomHeaders(headers)
+            .check()
+            .map_err(|_| SendError::InvalidHeader)?;
         let mut out = tx.transaction();
         write_connect(&mut out, target, proxy, headers).map_err(SendError::from)?;
         out.commit();

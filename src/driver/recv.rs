@@ -52,6 +52,12 @@ pub(super) enum Delivery {
     Open { response_len: Option<usize> },
     /// The proxy accepted the tunnel; its response head is `[0, len)` (consumed).
     ProxyConnected { len: usize },
+    /// A draft text frame: the text at `range`; consume `consume` bytes (L1).
+    #[cfg_attr(not(feature = "drafts"), allow(dead_code))]
+    DraftText { range: Range<usize>, consume: usize },
+    /// The hixie-76 closing frame arrived (L3).
+    #[cfg_attr(not(feature = "drafts"), allow(dead_code))]
+    DraftClose,
 }
 
 impl Driver {
@@ -74,9 +80,13 @@ impl Driver {
             return self.step_handshake(rx, tx, rng);
         }
         if self.state == State::Closed {
-            // S5, S6: after the close, input is ignored.
+            // S5, S6, L3: after the close, input is ignored.
             rx.consume(rx.len());
             return Ok(Step::Idle);
+        }
+        #[cfg(feature = "drafts")]
+        if self.version.is_draft() {
+            return self.step_draft(rx, tx);
         }
         if self.recv.held == 0 && self.recv.cursor > 0 {
             rx.consume(self.recv.cursor);

@@ -35,6 +35,11 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
+        #[cfg(feature = "drafts")]
+        if self.version.is_draft() {
+            self.check_open()?;
+            return self.send_draft_text(tx, text);
+        }
         self.send_message(tx, rng, DataKind::Text, text.as_bytes())
     }
 
@@ -98,10 +103,14 @@ impl Driver {
         let len = emit_close(code, reason, &mut payload)?;
         if self.state == State::Connecting {
             // S3: closed at once, nothing sent; the close event (1000, "") comes at the next poll.
-            self.end(super::Cause::ClosedBeforeOpen);
+            self.end(super::Cause::ClosedLocally);
             return Ok(());
         }
         self.check_open()?;
+        #[cfg(feature = "drafts")]
+        if self.version.is_draft() {
+            return self.close_draft(tx);
+        }
         self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
         self.close_sent = true;
         self.state = State::Closing;
@@ -127,6 +136,7 @@ impl Driver {
         R: MaskSource + ?Sized,
     {
         self.check_open()?;
+        self.check_hybi()?;
         let opcode = match self.sending {
             None => data_opcode(kind),
             Some(open) if open == kind && rsv.is_empty() => OpCode::Continuation,
@@ -165,6 +175,7 @@ impl Driver {
         R: MaskSource + ?Sized,
     {
         self.check_open()?;
+        self.check_hybi()?;
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
         }
@@ -237,6 +248,9 @@ impl Driver {
         R: MaskSource + ?Sized,
     {
         self.check_open()?;
+        if kind == DataKind::Binary {
+            self.check_hybi()?;
+        }
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
         }
@@ -260,10 +274,20 @@ impl Driver {
         R: MaskSource + ?Sized,
     {
         self.check_open()?;
+        self.check_hybi()?;
         self.try_write_control(tx, rng, opcode, payload)
     }
 
     /// S4, S7: nothing is sent once our close frame is out or the connection is closed.
+    /// L3: only text exists on the drafts.
+    fn check_hybi(&self) -> Result<(), SendError> {
+        if self.version.is_draft() {
+            Err(SendError::UnsupportedByDraft)
+        } else {
+            Ok(())
+        }
+    }
+
     fn check_open(&self) -> Result<(), SendError> {
         match self.state {
             State::Open => Ok(()),

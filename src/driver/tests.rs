@@ -3,10 +3,12 @@ use crate::Config;
 
 #[test]
 fn driver_is_small() {
-    // DESIGN §3: the driver (without buffers) stays within a few hundred bytes; the goal is ≤ 256.
+    // DESIGN §3: the driver (without buffers) stays within a few hundred bytes; the goal is ≤ 256, and
+    // the legacy drafts' decoder adds its few bytes only when the `drafts` feature is on.
     let size = core::mem::size_of::<Driver>();
     std::println!("size_of::<Driver>() = {size} bytes");
-    assert!(size <= 256, "Driver grew to {size} bytes");
+    let goal = if cfg!(feature = "drafts") { 288 } else { 256 };
+    assert!(size <= goal, "Driver grew to {size} bytes");
 }
 
 #[test]
@@ -28,12 +30,19 @@ fn a_head_arriving_byte_by_byte_is_scanned_linearly() {
     let mut connects = 0;
     for byte in &head {
         rx.write(core::slice::from_ref(byte));
-        if let Some(Event::Connect(_)) = driver.poll(&mut rx, &mut tx, &mut rng, Instant::ZERO).unwrap() {
+        if let Some(Event::Connect(_)) = driver
+            .poll(&mut rx, &mut tx, &mut rng, Instant::ZERO)
+            .unwrap()
+        {
             connects += 1;
         }
     }
     let work = WORK.with(|w| w.get());
     std::println!("{} head bytes, {work} bytes scanned", head.len());
     assert_eq!(connects, 1, "the head was reported once");
-    assert!(work <= 4 * head.len(), "scanning is not linear: {work} for {}", head.len());
+    assert!(
+        work <= 4 * head.len(),
+        "scanning is not linear: {work} for {}",
+        head.len()
+    );
 }

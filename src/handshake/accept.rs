@@ -80,6 +80,9 @@ mod tests {
         assert!(!is_valid_key(b"dGhlIHNhbXBsZSBub25jZWU="));
         assert!(!is_valid_key(b"not base64 at all!!!!!!!"));
         assert!(!is_valid_key(b""));
-        assert_eq!(&encode_nonce(b"the sample nonce"), b"dGhlIHNhbXBsZSBub25jZQ==");
+        assert_eq!(
+            &encode_nonce(b"the sample nonce"),
+            b"dGhlIHNhbXBsZSBub25jZQ=="
+        );
     }
 }

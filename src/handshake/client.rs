@@ -51,16 +51,26 @@ pub(crate) struct Offer {
 /// FNV-1a over the length and the bytes of a subprotocol name.
 fn fingerprint(name: &[u8]) -> u32 {
     let step = |h: u32, b: u8| (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    let seeded = (name.len() as u32).to_le_bytes().into_iter().fold(0x811c_9dc5, step);
+    let seeded = (name.len() as u32)
+        .to_le_bytes()
+        .into_iter()
+        .fold(0x811c_9dc5, step);
     name.iter().fold(seeded, |h, &b| step(h, b))
 }
 
 impl Offer {
-    pub(crate) fn new(request: &ClientRequest<'_>, nonce: [u8; 16]) -> Result<Offer, HandshakeError> {
+    pub(crate) fn new(
+        request: &ClientRequest<'_>,
+        nonce: [u8; 16],
+    ) -> Result<Offer, HandshakeError> {
         if request.protocols.len() > MAX_PROTOCOLS {
             return Err(HandshakeError::TooManyProtocols);
         }
-        let mut offer = Offer { nonce, extensions: request.extensions.is_some(), ..Offer::default() };
+        let mut offer = Offer {
+            nonce,
+            extensions: request.extensions.is_some(),
+            ..Offer::default()
+        };
         for (slot, p) in offer.protocols.iter_mut().zip(request.protocols) {
             if !super::is_valid_header("Sec-WebSocket-Protocol", p) || p.contains(',') {
                 return Err(HandshakeError::InvalidHeader);
@@ -78,7 +88,10 @@ impl Offer {
         if response.status() != 101 {
             return Err(HandshakeError::UnexpectedStatus(response.status()));
         }
-        if !response.header("upgrade").is_some_and(|v| trim(v).eq_ignore_ascii_case(b"websocket")) {
+        if !response
+            .header("upgrade")
+            .is_some_and(|v| trim(v).eq_ignore_ascii_case(b"websocket"))
+        {
             return Err(HandshakeError::InvalidUpgrade);
         }
         if !response.has_token("connection", "upgrade") {
@@ -93,10 +106,17 @@ impl Offer {
             Some(chosen) => {
                 let print = fingerprint(chosen);
                 let offered = &self.protocols[..usize::from(self.protocol_count)];
-                Some(offered.iter().position(|p| *p == print).ok_or(HandshakeError::ProtocolMismatch)?)
+                Some(
+                    offered
+                        .iter()
+                        .position(|p| *p == print)
+                        .ok_or(HandshakeError::ProtocolMismatch)?,
+                )
             }
         };
-        let extensions = response.headers().any(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"));
+        let extensions = response
+            .headers()
+            .any(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"));
         if extensions && !self.extensions {
             return Err(HandshakeError::ExtensionMismatch);
         }
@@ -107,7 +127,11 @@ impl Offer {
 /// Writes the request (H8): request line, `Host`, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
 /// `Sec-WebSocket-Version: 13`, `Sec-WebSocket-Protocol`, `Authorization: Basic` from the userinfo
 /// (unless a custom `Authorization` replaces it), custom headers, `Sec-WebSocket-Extensions`.
-pub(crate) fn write_request(out: &mut Transaction<'_>, request: &ClientRequest<'_>, key: &[u8; 24]) -> Result<(), TxError> {
+pub(crate) fn write_request(
+    out: &mut Transaction<'_>,
+    request: &ClientRequest<'_>,
+    key: &[u8; 24],
+) -> Result<(), TxError> {
     let url = request.url;
     let custom = CustomHeaders(request.headers);
     let _ = write!(out, "GET {} HTTP/1.1\r\n", url.resource());

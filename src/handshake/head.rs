@@ -48,25 +48,39 @@ impl<'a> Iterator for Headers<'a> {
                 if bytes.is_empty() {
                     return None;
                 }
-                let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+                let end = bytes
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .unwrap_or(bytes.len());
                 let line = &bytes[..end];
                 *bytes = &bytes[(end + 1).min(bytes.len())..];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
-                let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+                let Some(colon) = line.iter().position(|&b| b == b':') else {
+                    continue;
+                };
                 // httparse checked that names are tokens, hence ASCII.
-                let Ok(name) = core::str::from_utf8(&line[..colon]) else { continue };
-                return Some(Header { name, value: trim(&line[colon + 1..]) });
+                let Ok(name) = core::str::from_utf8(&line[..colon]) else {
+                    continue;
+                };
+                return Some(Header {
+                    name,
+                    value: trim(&line[colon + 1..]),
+                });
             },
         }
     }
 }
 
 fn first<'a>(lines: Lines<'a>, name: &str) -> Option<&'a [u8]> {
-    Headers { lines }.find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+    Headers { lines }
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value)
 }
 
 fn any_has_token(lines: Lines<'_>, name: &str, token: &str) -> bool {
-    Headers { lines }.filter(|h| h.name.eq_ignore_ascii_case(name)).any(|h| has_token(h.value, token))
+    Headers { lines }
+        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .any(|h| has_token(h.value, token))
 }
 
 /// An HTTP request head, borrowed (RFC 7230 §3.1.1).
@@ -81,8 +95,18 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// A request an application's HTTP server already parsed (BEHAVIOUR H6b): method, target, the minor
     /// version of HTTP/1.x and the headers.
-    pub const fn new(method: &'a str, target: &'a str, minor_version: u8, headers: &'a [Header<'a>]) -> Self {
-        Request { method, target, minor_version, lines: Lines::Parsed(headers) }
+    pub const fn new(
+        method: &'a str,
+        target: &'a str,
+        minor_version: u8,
+        headers: &'a [Header<'a>],
+    ) -> Self {
+        Request {
+            method,
+            target,
+            minor_version,
+            lines: Lines::Parsed(headers),
+        }
     }
 
     /// The method.
@@ -115,7 +139,9 @@ impl<'a> Request<'a> {
     pub fn is_websocket(&self) -> bool {
         self.method == "GET"
             && any_has_token(self.lines, "connection", "upgrade")
-            && self.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case(b"websocket"))
+            && self
+                .header("upgrade")
+                .is_some_and(|v| v.eq_ignore_ascii_case(b"websocket"))
     }
 
     /// Whether any `name` header holds `token` in its comma-separated list.
@@ -202,30 +228,49 @@ fn header_block(head: &[u8]) -> &[u8] {
 }
 
 /// Parses a complete request head (as found by [`find_end`]) with at most `max_headers` lines.
-pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<Request<'_>, HandshakeError> {
+pub(crate) fn parse_request(
+    head: &[u8],
+    max_headers: usize,
+) -> Result<Request<'_>, HandshakeError> {
     let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut storage[..max_headers.min(MAX_HEADERS)]);
     match parsed.parse(head).map_err(status_of)? {
         httparse::Status::Complete(n) if n == head.len() => {}
         _ => return Err(HandshakeError::MalformedHead),
     }
-    let (Some(method), Some(target), Some(minor_version)) = (parsed.method, parsed.path, parsed.version) else {
+    let (Some(method), Some(target), Some(minor_version)) =
+        (parsed.method, parsed.path, parsed.version)
+    else {
         return Err(HandshakeError::MalformedHead);
     };
-    Ok(Request { method, target, minor_version, lines: Lines::Raw(header_block(head)) })
+    Ok(Request {
+        method,
+        target,
+        minor_version,
+        lines: Lines::Raw(header_block(head)),
+    })
 }
 
 /// Parses a complete response head with at most `max_headers` lines. A status line without a reason
 /// phrase is accepted (BEHAVIOUR H9).
-pub(crate) fn parse_response(head: &[u8], max_headers: usize) -> Result<Response<'_>, HandshakeError> {
+pub(crate) fn parse_response(
+    head: &[u8],
+    max_headers: usize,
+) -> Result<Response<'_>, HandshakeError> {
     let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Response::new(&mut storage[..max_headers.min(MAX_HEADERS)]);
     match parsed.parse(head).map_err(status_of)? {
         httparse::Status::Complete(n) if n == head.len() => {}
         _ => return Err(HandshakeError::MalformedHead),
     }
-    let Some(status) = parsed.code else { return Err(HandshakeError::MalformedHead) };
-    Ok(Response { status, reason: parsed.reason.unwrap_or(""), lines: Lines::Raw(header_block(head)) })
+    let Some(status) = parsed.code else {
+        return Err(HandshakeError::MalformedHead);
+    };
+    Ok(Response {
+        status,
+        reason: parsed.reason.unwrap_or(""),
+        lines: Lines::Raw(header_block(head)),
+    })
 }
 
 #[cfg(test)]
@@ -254,7 +299,10 @@ mod tests {
         let head = b"GET /chat?x=1 HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: WebSocket\r\n\
 Connection: keep-alive,  Upgrade\r\nX-Empty:\r\n\r\n";
         let req = parse_request(head, MAX_HEADERS).unwrap();
-        assert_eq!((req.method(), req.target(), req.minor_version()), ("GET", "/chat?x=1", 1));
+        assert_eq!(
+            (req.method(), req.target(), req.minor_version()),
+            ("GET", "/chat?x=1", 1)
+        );
         assert_eq!(req.header("HOST"), Some(&b"server.example.com"[..]));
         assert_eq!(req.header("x-empty"), Some(&b""[..]));
         assert_eq!(req.headers().count(), 4);
@@ -265,20 +313,38 @@ Connection: keep-alive,  Upgrade\r\nX-Empty:\r\n\r\n";
     fn is_websocket_rules() {
         // V4: GET, Connection tokens include upgrade, Upgrade is websocket (case-insensitive).
         let check = |head: &[u8]| parse_request(head, MAX_HEADERS).unwrap().is_websocket();
-        assert!(check(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"));
+        assert!(check(
+            b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+        ));
         assert!(check(b"GET / HTTP/1.1\r\nconnection: Keep-Alive\r\nConnection: UPGRADE\r\nupgrade: WebSocket\r\n\r\n"));
-        assert!(!check(b"POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"));
-        assert!(!check(b"GET / HTTP/1.1\r\nConnection: keep-alive\r\nUpgrade: websocket\r\n\r\n"));
-        assert!(!check(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n"));
+        assert!(!check(
+            b"POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+        ));
+        assert!(!check(
+            b"GET / HTTP/1.1\r\nConnection: keep-alive\r\nUpgrade: websocket\r\n\r\n"
+        ));
+        assert!(!check(
+            b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n"
+        ));
         assert!(!check(b"GET / HTTP/1.1\r\nConnection: upgrade\r\n\r\n"));
-        let headers = [Header { name: "Connection", value: b"Upgrade" }, Header { name: "Upgrade", value: b"websocket" }];
+        let headers = [
+            Header {
+                name: "Connection",
+                value: b"Upgrade",
+            },
+            Header {
+                name: "Upgrade",
+                value: b"websocket",
+            },
+        ];
         assert!(Request::new("GET", "/", 1, &headers).is_websocket());
     }
 
     #[test]
     fn response_without_reason_phrase() {
         // H9: a status line without a reason phrase is fine.
-        let res = parse_response(b"HTTP/1.1 101\r\nUpgrade: websocket\r\n\r\n", MAX_HEADERS).unwrap();
+        let res =
+            parse_response(b"HTTP/1.1 101\r\nUpgrade: websocket\r\n\r\n", MAX_HEADERS).unwrap();
         assert_eq!(res.status(), 101);
         assert_eq!(res.reason(), "");
         assert_eq!(res.header("upgrade"), Some(&b"websocket"[..]));
@@ -295,8 +361,14 @@ Connection: keep-alive,  Upgrade\r\nX-Empty:\r\n\r\n";
         assert_eq!(parse_request(&head, 4), Err(HandshakeError::TooManyHeaders));
         assert_eq!(HandshakeError::TooManyHeaders.status(), 431);
         assert!(parse_request(&head, 5).is_ok());
-        assert_eq!(parse_request(b"\x16\x03\x01\x02\x00\x01\r\n\r\n", 8), Err(HandshakeError::MalformedHead));
-        assert_eq!(parse_request(b"GET / HTTP/1.1\r\nHost\r\n\r\n", 8), Err(HandshakeError::MalformedHead));
+        assert_eq!(
+            parse_request(b"\x16\x03\x01\x02\x00\x01\r\n\r\n", 8),
+            Err(HandshakeError::MalformedHead)
+        );
+        assert_eq!(
+            parse_request(b"GET / HTTP/1.1\r\nHost\r\n\r\n", 8),
+            Err(HandshakeError::MalformedHead)
+        );
         assert_eq!(HandshakeError::MalformedHead.status(), 400);
     }
 }

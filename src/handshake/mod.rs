@@ -122,19 +122,32 @@ impl fmt::Display for HandshakeError {
             HandshakeError::NotGet => f.write_str("Method must be GET"),
             HandshakeError::OldHttp => f.write_str("HTTP/1.1 or later is required"),
             HandshakeError::NotWebSocket => f.write_str("Not a WebSocket upgrade request"),
-            HandshakeError::InvalidKey => f.write_str("Missing or invalid Sec-WebSocket-Key header"),
+            HandshakeError::InvalidKey => {
+                f.write_str("Missing or invalid Sec-WebSocket-Key header")
+            }
             HandshakeError::UnsupportedVersion => f.write_str("Unsupported WebSocket version"),
-            HandshakeError::DraftsDisabled => f.write_str("Legacy WebSocket drafts are not allowed"),
-            HandshakeError::InvalidDraftKeys => f.write_str("Client sent invalid Sec-WebSocket-Key headers"),
+            HandshakeError::DraftsDisabled => {
+                f.write_str("Legacy WebSocket drafts are not allowed")
+            }
+            HandshakeError::InvalidDraftKeys => {
+                f.write_str("Client sent invalid Sec-WebSocket-Key headers")
+            }
             HandshakeError::InvalidHeader => f.write_str("Invalid header name or value"),
             HandshakeError::UnexpectedStatus(code) => write!(f, "Unexpected response code: {code}"),
-            HandshakeError::InvalidUpgrade => f.write_str("'Upgrade' header value is not 'WebSocket'"),
-            HandshakeError::InvalidConnection => f.write_str("'Connection' header value must contain 'Upgrade'"),
+            HandshakeError::InvalidUpgrade => {
+                f.write_str("'Upgrade' header value is not 'WebSocket'")
+            }
+            HandshakeError::InvalidConnection => {
+                f.write_str("'Connection' header value must contain 'Upgrade'")
+            }
             HandshakeError::AcceptMismatch => f.write_str("Sec-WebSocket-Accept mismatch"),
             HandshakeError::ProtocolMismatch => f.write_str("Sec-WebSocket-Protocol mismatch"),
             HandshakeError::ExtensionMismatch => f.write_str("Sec-WebSocket-Extensions mismatch"),
             HandshakeError::ProxyRefused(code) => {
-                write!(f, "Can't establish a connection to the server: proxy answered {code}")
+                write!(
+                    f,
+                    "Can't establish a connection to the server: proxy answered {code}"
+                )
             }
             HandshakeError::TooManyProtocols => f.write_str("Too many subprotocols offered"),
             HandshakeError::Timeout => f.write_str("Handshake timed out"),
@@ -148,19 +161,38 @@ impl std::error::Error for HandshakeError {}
 /// Whether `name` is an RFC 7230 §3.2.6 token and `value` has no CR, LF or NUL: what may be sent as a
 /// custom header without injecting others (BEHAVIOUR H1).
 pub fn is_valid_header(name: &str, value: &str) -> bool {
-    !name.is_empty() && name.bytes().all(is_tchar) && !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
+    !name.is_empty()
+        && name.bytes().all(is_tchar)
+        && !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
 }
 
 /// RFC 7230 §3.2.6 `tchar`.
 pub(crate) const fn is_tchar(b: u8) -> bool {
-    matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
-        || b.is_ascii_alphanumeric()
+    matches!(
+        b,
+        b'!' | b'#'
+            | b'$'
+            | b'%'
+            | b'&'
+            | b'\''
+            | b'*'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'|'
+            | b'~'
+    ) || b.is_ascii_alphanumeric()
 }
 
 /// Whether a comma-separated header value contains `token` (ASCII case-insensitive), as `Connection`
 /// and `Upgrade` values are read (RFC 7230 §7, §6.7).
 pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
-    value.split(|&b| b == b',').any(|item| trim(item).eq_ignore_ascii_case(token.as_bytes()))
+    value
+        .split(|&b| b == b',')
+        .any(|item| trim(item).eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// Trims optional white space (RFC 7230 §3.2.3).
@@ -180,7 +212,11 @@ pub(crate) struct CustomHeaders<'h>(pub &'h [(&'h str, &'h str)]);
 impl CustomHeaders<'_> {
     /// Checks every header (H1); nothing is written when one is refused.
     pub(crate) fn check(&self) -> Result<(), HandshakeError> {
-        if self.0.iter().all(|(name, value)| is_valid_header(name, value)) {
+        if self
+            .0
+            .iter()
+            .all(|(name, value)| is_valid_header(name, value))
+        {
             Ok(())
         } else {
             Err(HandshakeError::InvalidHeader)

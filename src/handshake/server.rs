@@ -68,8 +68,11 @@ pub fn check_request(req: &Request<'_>, allow_drafts: bool) -> Result<Version, H
         return Ok(Version::Hybi(version));
     }
     // V3 — without those headers: hixie-76 if it has both numbered keys, else hixie-75.
-    let hixie76 = req.header("sec-websocket-key1").is_some() && req.header("sec-websocket-key2").is_some();
-    let upgrade = req.header("upgrade").is_some_and(|v| trim(v).eq_ignore_ascii_case(b"websocket"));
+    let hixie76 =
+        req.header("sec-websocket-key1").is_some() && req.header("sec-websocket-key2").is_some();
+    let upgrade = req
+        .header("upgrade")
+        .is_some_and(|v| trim(v).eq_ignore_ascii_case(b"websocket"));
     if !upgrade || req.method() != "GET" || !req.has_token("connection", "upgrade") {
         return Err(HandshakeError::NotWebSocket);
     }
@@ -87,7 +90,11 @@ pub fn check_request(req: &Request<'_>, allow_drafts: bool) -> Result<Version, H
 #[cfg(feature = "drafts")]
 pub(crate) fn draft_keys(req: &Request<'_>) -> Result<(u32, u32), HandshakeError> {
     use super::draft76::key_value;
-    let value = |name| req.header(name).and_then(key_value).ok_or(HandshakeError::InvalidDraftKeys);
+    let value = |name| {
+        req.header(name)
+            .and_then(key_value)
+            .ok_or(HandshakeError::InvalidDraftKeys)
+    };
     Ok((value("sec-websocket-key1")?, value("sec-websocket-key2")?))
 }
 
@@ -118,10 +125,18 @@ pub fn write_response(
     let protocol = protocol.and_then(|i| accept.protocols.get(i));
     let _ = match version {
         Version::Hybi(_) => {
-            let key = AcceptKey::for_key(req.header("sec-websocket-key").map(trim).unwrap_or_default());
+            let key = AcceptKey::for_key(
+                req.header("sec-websocket-key")
+                    .map(trim)
+                    .unwrap_or_default(),
+            );
             let _ = out.write_str("HTTP/1.1 101 Switching Protocols\r\n");
             let _ = custom.write(out, BUILTIN);
-            let _ = write!(out, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n", key.as_str());
+            let _ = write!(
+                out,
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
+                key.as_str()
+            );
             if let Some(p) = protocol {
                 let _ = write!(out, "Sec-WebSocket-Protocol: {p}\r\n");
             }
@@ -136,7 +151,10 @@ pub fn write_response(
             } else {
                 ("101 WebSocket Protocol Handshake", "Sec-WebSocket-")
             };
-            let _ = write!(out, "HTTP/1.1 {status}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n");
+            let _ = write!(
+                out,
+                "HTTP/1.1 {status}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
+            );
             let _ = write!(out, "{prefix}Origin: ");
             let _ = out.put(req.header("origin").unwrap_or_default());
             let scheme = if accept.secure { "wss" } else { "ws" };
@@ -166,7 +184,11 @@ pub fn write_refusal(out: &mut Transaction<'_>, status: u16, reason: &str) -> bo
         503 => "Service Unavailable",
         _ => "Error",
     };
-    let _ = write!(out, "HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n", reason.len());
+    let _ = write!(
+        out,
+        "HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n",
+        reason.len()
+    );
     if status == 426 {
         let _ = write!(out, "Sec-WebSocket-Version: {SUPPORTED_VERSIONS}\r\n");
     }
