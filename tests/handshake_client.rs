@@ -347,3 +347,52 @@ fn core_client_meets_core_server() {
         "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
     );
 }
+
+#[test]
+fn through_a_proxy_stub() {
+    // H11: a client reaches a core server through a stub HTTP proxy that answers CONNECT and then pipes.
+    let mut server = Conn::new(Driver::server(Config::default()), 16 * 1024, 16 * 1024);
+    server.auto_accept = Some(&["chat"]);
+    server.echo = true;
+    let mut client = client();
+    let target = Url::parse_ws("ws://localhost:8080/chat").unwrap();
+    let proxy = Url::parse("http://proxy.local:3128").unwrap();
+    client
+        .driver
+        .connect_proxy(&mut client.tx, &target, &proxy, &[])
+        .unwrap();
+    client.drain();
+    let connect = String::from_utf8(std::mem::take(&mut client.out)).unwrap();
+    assert!(connect.starts_with("CONNECT localhost:8080 HTTP/1.1\r\nHost: localhost:8080\r\n"));
+    // The stub answers; from now on it pipes bytes both ways.
+    client.feed(b"HTTP/1.1 200 Connection established\r\nProxy-Agent: stub\r\n\r\n");
+    assert_eq!(client.take_events(), [Ev::ProxyConnected(200)]);
+    let request = ClientRequest {
+        url: &target,
+        protocols: &["chat"],
+        headers: &[],
+        extensions: None,
+    };
+    client
+        .driver
+        .start(&mut client.tx, &mut client.rng, &request)
+        .unwrap();
+    client
+        .driver
+        .text(&mut client.tx, &mut client.rng, "through the tunnel")
+        .unwrap();
+    for _ in 0..4 {
+        client.drain();
+        server.feed(&std::mem::take(&mut client.out));
+        client.feed(&server.take_out());
+    }
+    assert_eq!(
+        client.take_events(),
+        [Ev::Open(Some(101)), Ev::text("through the tunnel")]
+    );
+    assert_eq!(client.driver.protocol(), Some(0));
+    assert_eq!(
+        server.take_events()[..2],
+        [Ev::Connect("GET".into(), "/chat".into()), Ev::Open(None)]
+    );
+}

@@ -338,6 +338,38 @@ impl Driver {
 
     /// Accepts a request the application's HTTP server already parsed (pre-parsed mode, H6b): like
     /// [`accept`](Self::accept); bytes read past the head belong in the receive buffer (H5).
+    ///
+    /// # Plugging into an HTTP stack
+    /// With a stack that hands over the socket and lets you write the answer (here the `http` crate's
+    /// types stand for what hyper or axum give you):
+    /// ```
+    /// use websocket_driver::{Accept, Config, Driver, Header, Request, RxBuf, TxRing};
+    ///
+    /// let req = http::Request::get("/chat")
+    ///     .header("Upgrade", "websocket")
+    ///     .header("Connection", "Upgrade")
+    ///     .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+    ///     .header("Sec-WebSocket-Version", "13")
+    ///     .header("Sec-WebSocket-Protocol", "chat")
+    ///     .body(())
+    ///     .unwrap();
+    /// let headers: Vec<Header> =
+    ///     req.headers().iter().map(|(n, v)| Header { name: n.as_str(), value: v.as_bytes() }).collect();
+    /// let request = Request::new(req.method().as_str(), req.uri().path(), 1, &headers);
+    ///
+    /// let mut ws = Driver::server(Config::default());
+    /// let mut rx = RxBuf::new(vec![0u8; 8192]);
+    /// let mut tx = TxRing::new(vec![0u8; 8192]);
+    /// rx.write(b""); // whatever the HTTP server read past the head
+    /// let protocol = ws.accept_request(&mut tx, &request, &Accept { protocols: &["chat"], ..Accept::default() });
+    /// assert_eq!(protocol, Ok(Some(0)));
+    /// assert!(tx.peek().starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// ```
+    /// With a stack that writes the 101 itself (hyper's `upgrade::on`), check the request and compute the
+    /// answer's headers with [`check_request`](crate::handshake::server::check_request),
+    /// [`AcceptKey::for_key`](crate::handshake::accept::AcceptKey::for_key) and
+    /// [`choose_protocol`](crate::handshake::server::choose_protocol), then run
+    /// [`Driver::server_upgraded`] on the upgraded connection.
     pub fn accept_request<T>(
         &mut self,
         tx: &mut TxRing<T>,

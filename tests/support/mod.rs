@@ -67,6 +67,8 @@ pub struct Conn {
     pub events: Vec<Ev>,
     /// Echo data messages back (a server under test).
     pub echo: bool,
+    /// Accept every upgrade request with these subprotocols (a raw-mode server under test).
+    pub auto_accept: Option<&'static [&'static str]>,
 }
 
 impl Conn {
@@ -80,6 +82,7 @@ impl Conn {
             out: Vec::new(),
             events: Vec::new(),
             echo: false,
+            auto_accept: None,
         }
     }
 
@@ -125,7 +128,15 @@ impl Conn {
                             _ => {}
                         }
                     }
+                    let upgrade = matches!(&event, Event::Connect(r) if r.is_websocket());
                     self.events.extend(own(event));
+                    if let (true, Some(protocols)) = (upgrade, self.auto_accept) {
+                        let accept = websocket_driver::Accept {
+                            protocols,
+                            ..Default::default()
+                        };
+                        let _ = self.driver.accept(&mut self.rx, &mut self.tx, &accept);
+                    }
                 }
                 Err(websocket_driver::Error::Protocol(e)) => self.events.push(Ev::Error(e)),
                 Err(websocket_driver::Error::Handshake(e)) => {
