@@ -187,14 +187,20 @@ fn zero_copy_send_contract() {
     let mut rng = FixedSequence::new(&[9, 8, 7, 6]);
     let mut payload = b"Hello".to_vec();
     let header = client
-        .send_zero_copy(&mut tx, &mut rng, DataKind::Text, &mut payload)
+        .send_zero_copy(&mut tx, &mut rng, DataKind::Text, Rsv::NONE, &mut payload)
         .unwrap();
     assert_eq!(header.as_bytes(), [0x81, 0x85, 9, 8, 7, 6]);
     assert_eq!(payload, [b'H' ^ 9, b'e' ^ 8, b'l' ^ 7, b'l' ^ 6, b'o' ^ 9]);
     client.ping(&mut tx, &mut rng, b"").unwrap();
     assert!(tx.peek().is_empty(), "held until the payload is written");
     assert_eq!(
-        client.send_zero_copy(&mut tx, &mut rng, DataKind::Binary, &mut [0u8; 3]),
+        client.send_zero_copy(
+            &mut tx,
+            &mut rng,
+            DataKind::Binary,
+            Rsv::NONE,
+            &mut [0u8; 3]
+        ),
         Err(SendError::RingNotEmpty)
     );
     tx.resume();
@@ -203,7 +209,7 @@ fn zero_copy_send_contract() {
     let mut stx = TxRing::new(vec![0u8; 4096]);
     let mut data = b"big".to_vec();
     let header = server
-        .send_zero_copy(&mut stx, &mut rng, DataKind::Binary, &mut data)
+        .send_zero_copy(&mut stx, &mut rng, DataKind::Binary, Rsv::NONE, &mut data)
         .unwrap();
     assert_eq!(header.as_bytes(), [0x82, 0x03]);
     assert_eq!(data, b"big");

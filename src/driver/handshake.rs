@@ -236,6 +236,12 @@ impl Driver {
         Error::Handshake(e)
     }
 
+    /// No more handshake: whatever phase it was in is over.
+    pub(super) fn abandon_handshake(&mut self) {
+        self.phase = Phase::Frames;
+        self.deadline = None;
+    }
+
     /// The handshake is done: frames flow, and frames queued before open go out (S2).
     fn open<T: AsRef<[u8]> + AsMut<[u8]>>(&mut self, tx: &mut TxRing<T>) {
         tx.release();

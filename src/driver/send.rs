@@ -117,6 +117,34 @@ impl Driver {
         Ok(())
     }
 
+    /// Fails the connection from the application's side — an extension's error (X4), say: sends a close
+    /// frame with `code` and `reason` unless one was sent, and closes (RFC 6455 §7.1.7). No events follow:
+    /// the caller reports its own error. Draft connections just close.
+    pub fn abort<T, R>(
+        &mut self,
+        tx: &mut TxRing<T>,
+        rng: &mut R,
+        code: CloseCode,
+        reason: &str,
+    ) -> Result<(), SendError>
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        R: MaskSource + ?Sized,
+    {
+        if self.state == State::Closed {
+            return Err(SendError::Closed);
+        }
+        if !self.close_sent && self.state != State::Connecting && !self.version.is_draft() {
+            let mut payload = [0u8; 125];
+            let len = emit_close(Some(code), reason, &mut payload)?;
+            self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
+        }
+        self.close_sent = true;
+        self.state = State::Closed;
+        self.abandon_handshake();
+        Ok(())
+    }
+
     /// Sends one frame of a message sent in fragments (RFC 6455 §5.4): the first call opens a message
     /// of `kind`, later calls continue it, and `fin` ends it. `rsv` is for extensions that own RSV bits
     /// (allowed on the first frame only). Control frames may be sent between fragments; other data
@@ -162,12 +190,14 @@ impl Driver {
     /// Contract: the transmit ring must be empty ([`SendError::RingNotEmpty`] otherwise); it is then
     /// paused, so frames the driver queues meanwhile (an automatic pong) wait, until the application has
     /// written header and payload and calls [`TxRing::resume`]. A client masks `payload` in place with a
-    /// fresh key (F16); a server leaves it as it is.
+    /// fresh key (F16); a server leaves it as it is. `rsv` is for an extension's bits (a compressed
+    /// message), as in [`send_fragment`](Self::send_fragment).
     pub fn send_zero_copy<T, R>(
         &mut self,
         tx: &mut TxRing<T>,
         rng: &mut R,
         kind: DataKind,
+        rsv: Rsv,
         payload: &mut [u8],
     ) -> Result<EncodedHeader, SendError>
     where
@@ -180,7 +210,10 @@ impl Driver {
             return Err(SendError::MessageInProgress);
         }
         tx.pause().map_err(|_| SendError::RingNotEmpty)?;
-        let mut header = FrameHeader::new(data_opcode(kind), payload.len() as u64);
+        let mut header = FrameHeader {
+            rsv,
+            ..FrameHeader::new(data_opcode(kind), payload.len() as u64)
+        };
         if let Some(key) = self.mask_key(rng) {
             mask::apply(payload, key, 0);
             header.mask = Some(key);

@@ -1,0 +1,127 @@
+//! The original's events as callbacks: `connect`, `open`, `message`, `error`, `close`, `ping`, `pong`.
+//!
+//! A callback receives the driver's [`Handle`] (to send, start or close) and the event's data. Handlers
+//! never see the core; they run after the core's event was turned into owned data.
+
+use std::io::Write;
+
+use crate::driver::{Action, Handle};
+use crate::{CloseEvent, ErrorEvent, Message};
+
+type Callback<W, T> = Box<dyn FnMut(&mut Handle<W>, T) + Send>;
+
+/// The registered callbacks of one driver.
+pub(crate) struct Handlers<W: Write> {
+    connect: Option<Callback<W, ()>>,
+    open: Option<Callback<W, ()>>,
+    message: Option<Callback<W, Message>>,
+    error: Option<Callback<W, ErrorEvent>>,
+    close: Option<Callback<W, CloseEvent>>,
+    ping: Option<Callback<W, Vec<u8>>>,
+    pong: Option<Callback<W, Vec<u8>>>,
+    proxy_connect: Option<Callback<W, ()>>,
+}
+
+impl<W: Write> Default for Handlers<W> {
+    fn default() -> Self {
+        Handlers {
+            connect: None,
+            open: None,
+            message: None,
+            error: None,
+            close: None,
+            ping: None,
+            pong: None,
+            proxy_connect: None,
+        }
+    }
+}
+
+impl<W: Write> Handlers<W> {
+    /// Runs the handler for `action`; a server with no `connect` handler starts on its own.
+    pub(crate) fn run(&mut self, handle: &mut Handle<W>, action: Action) {
+        match action {
+            Action::Connect { websocket } => match &mut self.connect {
+                Some(f) => f(handle, ()),
+                None if websocket => {
+                    handle.start();
+                }
+                None => {
+                    let _ = handle.core.refuse(&mut handle.rx, &mut handle.tx, 400, "Not a WebSocket request");
+                    handle.flush();
+                }
+            },
+            Action::Open => call(&mut self.open, handle, ()),
+            Action::ProxyConnect => match &mut self.proxy_connect {
+                Some(f) => f(handle, ()),
+                None => {
+                    handle.start();
+                }
+            },
+            Action::Message(message) => call(&mut self.message, handle, message),
+            Action::Assembled { .. } => {}
+            Action::Ping(payload) => call(&mut self.ping, handle, payload),
+            Action::Pong(payload) => {
+                // S9: a ping's callback runs once, when the pong with its payload arrives.
+                for callback in handle.take_ping_callbacks(&payload) {
+                    callback();
+                }
+                call(&mut self.pong, handle, payload);
+            }
+            Action::Close(event) => call(&mut self.close, handle, event),
+            Action::Error(message) => call(&mut self.error, handle, ErrorEvent { message }),
+        }
+    }
+}
+
+fn call<W: Write, T>(callback: &mut Option<Callback<W, T>>, handle: &mut Handle<W>, value: T) {
+    if let Some(f) = callback {
+        f(handle, value);
+    }
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident, $field:ident, $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(&mut self, f: impl FnMut(&mut Handle<W>, $ty) + Send + 'static) {
+            self.handlers.$field = Some(Box::new(f));
+        }
+    };
+}
+
+impl<W: Write> crate::Driver<W> {
+    setter!(
+        /// Server: the request head arrived; call `start` to accept (without a handler, an upgrade
+        /// request starts on its own and any other request is refused with 400).
+        on_connect, connect, ()
+    );
+    setter!(
+        /// The handshake completed; sends made before it have been flushed.
+        on_open, open, ()
+    );
+    setter!(
+        /// A whole message arrived.
+        on_message, message, Message
+    );
+    setter!(
+        /// Something went wrong; a close event follows.
+        on_error, error, ErrorEvent
+    );
+    setter!(
+        /// The connection closed (closing handshake completed, or failed).
+        on_close, close, CloseEvent
+    );
+    setter!(
+        /// A ping arrived (its pong is already sent).
+        on_ping, ping, Vec<u8>
+    );
+    setter!(
+        /// A pong arrived.
+        on_pong, pong, Vec<u8>
+    );
+    setter!(
+        /// Client through a proxy: the proxy opened the tunnel (without a handler, the WebSocket handshake
+        /// starts on its own). Start TLS first for `wss:`, by wrapping the socket before `start`.
+        on_proxy_connect, proxy_connect, ()
+    );
+}

@@ -1,0 +1,93 @@
+//! The original library's options: `max_length`, `protocols`, and the rest of the core's switches.
+//!
+//! Plain data with builder setters; turned into the core's `Config` when a driver is made.
+
+use websocket_driver::{Config, DEFAULT_MAX_LENGTH};
+
+/// Options of a [`Driver`](crate::Driver).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The largest message accepted, in bytes, before and after extensions (default 2^26 − 1).
+    pub max_length: u64,
+    /// Subprotocols, in order of preference: offered by a client, supported by a server.
+    pub protocols: Vec<String>,
+    /// Serve the legacy hixie-75/76 drafts (default off).
+    pub allow_drafts: bool,
+    /// Server: refuse unmasked frames (default on).
+    pub require_masking: bool,
+    /// Client: mask outgoing frames (default on; off breaks RFC 6455).
+    pub masking: bool,
+    /// Hixie drafts: the connection is TLS, so the location is `wss://`.
+    pub secure: bool,
+    /// Receive buffer size: messages up to this size arrive in one piece from the core (default 64 KiB).
+    pub receive_buffer: usize,
+    /// Transmit ring size: larger messages are written straight to the socket (default 64 KiB).
+    pub transmit_buffer: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_length: DEFAULT_MAX_LENGTH,
+            protocols: Vec::new(),
+            allow_drafts: false,
+            require_masking: true,
+            masking: true,
+            secure: false,
+            receive_buffer: 64 * 1024,
+            transmit_buffer: 64 * 1024,
+        }
+    }
+}
+
+impl Options {
+    /// Default options.
+    pub fn new() -> Self {
+        Options::default()
+    }
+
+    /// Sets `max_length`.
+    pub fn max_length(mut self, bytes: u64) -> Self {
+        self.max_length = bytes;
+        self
+    }
+
+    /// Sets the subprotocols.
+    pub fn protocols<I: IntoIterator<Item = S>, S: Into<String>>(mut self, protocols: I) -> Self {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `allow_drafts`.
+    pub fn allow_drafts(mut self, on: bool) -> Self {
+        self.allow_drafts = on;
+        self
+    }
+
+    /// Sets `require_masking`.
+    pub fn require_masking(mut self, on: bool) -> Self {
+        self.require_masking = on;
+        self
+    }
+
+    /// Sets `masking`.
+    pub fn masking(mut self, on: bool) -> Self {
+        self.masking = on;
+        self
+    }
+
+    /// Sets `secure`.
+    pub fn secure(mut self, on: bool) -> Self {
+        self.secure = on;
+        self
+    }
+
+    pub(crate) fn config(&self) -> Config {
+        Config::default()
+            .max_length(self.max_length)
+            .require_masking(self.require_masking)
+            .masking(self.masking)
+            .allow_drafts(self.allow_drafts)
+            .head_limit(self.receive_buffer.min(8 * 1024) as u32)
+    }
+}

@@ -1,0 +1,54 @@
+//! The original's `driver.proxy(url)`: an HTTP CONNECT tunnel before the WebSocket handshake (H11).
+//!
+//! The core writes the CONNECT request and reads the proxy's answer; this file only keeps the proxy's
+//! URL and headers until `start`.
+
+use std::io::Write;
+
+use websocket_driver::Url;
+
+use crate::driver::Driver;
+use crate::message::ErrorEvent;
+
+/// What a driver keeps of its proxy until the tunnel is asked for.
+pub(crate) struct ProxyState {
+    url: String,
+    headers: Vec<(String, String)>,
+}
+
+/// A proxy being set up: add headers, then `start` sends the CONNECT. Its events are the driver's
+/// `on_proxy_connect`, and `on_error`/`on_close` for a refusal (with `status()` and `headers()`).
+pub struct Proxy<'d, W: Write> {
+    driver: &'d mut Driver<W>,
+}
+
+impl<W: Write> Driver<W> {
+    /// Goes through the HTTP proxy at `url` (`http:` or `https:`, with optional `user:pass@`).
+    pub fn proxy(&mut self, url: &str) -> Result<Proxy<'_, W>, ErrorEvent> {
+        Url::parse(url).map_err(|e| ErrorEvent { message: format!("Invalid proxy URL: {e}") })?;
+        self.handle.proxy = Some(ProxyState { url: url.to_owned(), headers: Vec::new() });
+        Ok(Proxy { driver: self })
+    }
+}
+
+impl<W: Write> Proxy<'_, W> {
+    /// Adds a header to the CONNECT request; refuses header injection (H1).
+    pub fn set_header(&mut self, name: &str, value: &str) -> bool {
+        let valid = websocket_driver::handshake::is_valid_header(name, value);
+        if let (true, Some(proxy)) = (valid, &mut self.driver.handle.proxy) {
+            proxy.headers.push((name.to_owned(), value.to_owned()));
+        }
+        valid
+    }
+
+    /// Sends the CONNECT request.
+    pub fn start(self) -> bool {
+        let handle = &mut self.driver.handle;
+        let (Some(proxy), Some(target)) = (&handle.proxy, handle.url().map(str::to_owned)) else { return false };
+        let (Ok(proxy_url), Ok(target_url)) = (Url::parse(&proxy.url), Url::parse_ws(&target)) else { return false };
+        let headers: Vec<(&str, &str)> = proxy.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let ok = handle.core.connect_proxy(&mut handle.tx, &target_url, &proxy_url, &headers).is_ok();
+        handle.flush();
+        ok
+    }
+}
