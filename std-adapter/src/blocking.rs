@@ -52,18 +52,23 @@ pub enum Accepted<S: Read + Write> {
     },
 }
 
+/// Every event goes to the inbox, and the driver pauses until it was taken: the application answers a
+/// message before the next frame is read.
 fn wire(driver: &mut Driver<Vec<u8>>, inbox: &Inbox) {
-    let push = |inbox: &Inbox, item| inbox.lock().unwrap_or_else(|e| e.into_inner()).push_back(item);
+    fn push(inbox: &Inbox, ws: &mut crate::Handle<Vec<u8>>, item: Incoming) {
+        inbox.lock().unwrap_or_else(|e| e.into_inner()).push_back(item);
+        ws.pause();
+    }
     let i = inbox.clone();
-    driver.on_message(move |_, m| push(&i, Incoming::Message(m)));
+    driver.on_message(move |ws, m| push(&i, ws, Incoming::Message(m)));
     let i = inbox.clone();
-    driver.on_ping(move |_, p| push(&i, Incoming::Ping(p)));
+    driver.on_ping(move |ws, p| push(&i, ws, Incoming::Ping(p)));
     let i = inbox.clone();
-    driver.on_pong(move |_, p| push(&i, Incoming::Pong(p)));
+    driver.on_pong(move |ws, p| push(&i, ws, Incoming::Pong(p)));
     let i = inbox.clone();
-    driver.on_close(move |_, c| push(&i, Incoming::Close(c)));
+    driver.on_close(move |ws, c| push(&i, ws, Incoming::Close(c)));
     let i = inbox.clone();
-    driver.on_error(move |_, e| push(&i, Incoming::Error(e)));
+    driver.on_error(move |ws, e| push(&i, ws, Incoming::Error(e)));
 }
 
 impl<S: Read + Write> Connection<S> {
@@ -86,6 +91,11 @@ impl<S: Read + Write> Connection<S> {
 
     fn wait_open(mut self) -> io::Result<Self> {
         while self.driver.state() == ReadyState::Connecting {
+            if self.driver.is_paused() {
+                self.driver.resume();
+                self.write_out()?;
+                continue;
+            }
             if !self.read_some()? {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed during the handshake"));
             }
@@ -141,6 +151,11 @@ impl<S: Read + Write> Connection<S> {
         loop {
             if let Some(item) = self.inbox.lock().unwrap_or_else(|e| e.into_inner()).pop_front() {
                 return Ok(Some(item));
+            }
+            if self.driver.is_paused() {
+                self.driver.resume();
+                self.write_out()?;
+                continue;
             }
             if self.eof || self.driver.should_close() && self.driver.state() == ReadyState::Closed {
                 return Ok(None);

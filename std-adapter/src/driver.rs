@@ -69,6 +69,8 @@ pub struct Handle<W: Write> {
     status: Option<u16>,
     response_headers: Vec<(String, String)>,
     pub(crate) actions: VecDeque<Action>,
+    paused: bool,
+    backlog: Vec<u8>,
     request: Option<(String, String, bool)>,
     epoch: StdInstant,
     write_failed: bool,
@@ -143,6 +145,8 @@ impl<W: Write> Driver<W> {
             status: None,
             response_headers: Vec::new(),
             actions: VecDeque::new(),
+            paused: false,
+            backlog: Vec::new(),
             request: None,
             epoch: StdInstant::now(),
             write_failed: false,
@@ -170,23 +174,56 @@ impl<W: Write> Driver<W> {
     }
 
     /// Feeds bytes read from the socket: events fire from here.
+    ///
+    /// Events are handled one at a time, each handler running before the next frame is read, so what a
+    /// handler sends goes out before anything the following frames cause (a failure's close frame, say).
     pub fn parse(&mut self, mut bytes: &[u8]) {
         loop {
+            if self.handle.paused {
+                self.handle.backlog.extend_from_slice(bytes);
+                return;
+            }
             let n = self.handle.rx.write(bytes);
             bytes = &bytes[n..];
-            self.handle.pump();
             self.dispatch();
-            if bytes.is_empty() || (n == 0 && self.handle.rx.is_full()) {
+            if bytes.is_empty() || (n == 0 && !self.handle.paused && self.handle.rx.is_full()) {
                 break;
             }
         }
     }
 
-    /// Runs the handlers for what happened.
+    /// Continues after a handler called [`Handle::pause`]: handles what is buffered, and input that
+    /// arrived meanwhile.
+    pub fn resume(&mut self) {
+        self.handle.paused = false;
+        loop {
+            self.dispatch();
+            if self.handle.paused || self.handle.backlog.is_empty() {
+                return;
+            }
+            let n = self.handle.rx.write(&self.handle.backlog);
+            self.handle.backlog.drain(..n);
+            if n == 0 && self.handle.rx.is_full() {
+                return;
+            }
+        }
+    }
+
+    /// Runs the handlers for what happened, one event at a time, until the input is used up or a
+    /// handler pauses.
     pub(crate) fn dispatch(&mut self) {
-        while let Some(action) = self.handle.actions.pop_front() {
-            self.handlers.run(&mut self.handle, action);
+        loop {
+            if self.handle.paused {
+                return;
+            }
+            if let Some(action) = self.handle.actions.pop_front() {
+                self.handlers.run(&mut self.handle, action);
+                continue;
+            }
             self.handle.pump();
+            if self.handle.actions.is_empty() {
+                return;
+            }
         }
     }
 
@@ -360,6 +397,10 @@ impl<W: Write> Handle<W> {
                 other => Some(other),
             };
             self.actions.extend(action);
+            if !self.actions.is_empty() {
+                // One event at a time: its handler runs before the next frame is read.
+                break;
+            }
         }
         self.flush();
     }
@@ -608,6 +649,17 @@ impl<W: Write> Handle<W> {
     /// Server: the request's method and target, and whether it is a WebSocket upgrade, once it arrived.
     pub fn request_line(&self) -> Option<(String, String, bool)> {
         self.request.clone()
+    }
+
+    /// Stops handling input after the current handler, until [`Driver::resume`]: for a pull-style
+    /// reader (the blocking and tokio helpers) that hands events out one at a time.
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// Whether a handler paused the driver.
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     pub(crate) fn url(&self) -> Option<&str> {

@@ -40,15 +40,20 @@ pub struct WebSocketStream<S> {
     close: Option<CloseEvent>,
 }
 
+/// Messages, errors and the close go to the inbox, and the driver pauses until they were taken: what
+/// the application sends in answer goes out before the next frame is read.
 fn wire(driver: &mut Driver<Vec<u8>>) -> Inbox {
+    fn push(inbox: &Inbox, ws: &mut crate::Handle<Vec<u8>>, item: Item) {
+        inbox.lock().unwrap_or_else(|e| e.into_inner()).push_back(item);
+        ws.pause();
+    }
     let inbox = Inbox::default();
-    let push = |inbox: &Inbox, item| inbox.lock().unwrap_or_else(|e| e.into_inner()).push_back(item);
     let i = inbox.clone();
-    driver.on_message(move |_, m| push(&i, Item::Message(m)));
+    driver.on_message(move |ws, m| push(&i, ws, Item::Message(m)));
     let i = inbox.clone();
-    driver.on_close(move |_, c| push(&i, Item::Close(c)));
+    driver.on_close(move |ws, c| push(&i, ws, Item::Close(c)));
     let i = inbox.clone();
-    driver.on_error(move |_, e| push(&i, Item::Error(e.message)));
+    driver.on_error(move |ws, e| push(&i, ws, Item::Error(e.message)));
     inbox
 }
 
@@ -90,6 +95,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             self.io.write_all(&self.out[self.written..]).await?;
             self.out.clear();
             self.written = 0;
+            if self.driver.is_paused() {
+                self.driver.resume();
+                continue;
+            }
             match self.driver.state() {
                 ReadyState::Connecting => {}
                 ReadyState::Open => return Ok(self),
@@ -156,6 +165,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
                     this.done = true;
                 }
                 Some(Item::Error(_)) => {}
+                None if this.driver.is_paused() => {
+                    this.driver.resume();
+                    continue;
+                }
                 None => {}
             }
             // Automatic replies (pongs, the close echo) go out as reading goes on.
