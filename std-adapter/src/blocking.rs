@@ -40,7 +40,7 @@ pub struct Connection<S: Read + Write> {
 /// What [`accept`] found on a new connection.
 pub enum Accepted<S: Read + Write> {
     /// A WebSocket connection, open.
-    WebSocket(Connection<S>),
+    WebSocket(Box<Connection<S>>),
     /// A plain HTTP request (method, target) and the stream, for the application to answer.
     Http {
         /// The request method.
@@ -245,7 +245,7 @@ pub fn accept<S: Read + Write>(stream: S, options: Options, setup: impl FnOnce(&
         let reason = connection.errors().unwrap_or_else(|| "handshake refused".into());
         return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
     }
-    Ok(Accepted::WebSocket(connection))
+    Ok(Accepted::WebSocket(Box::new(connection)))
 }
 
 /// Serves `listener` with a thread per connection: each WebSocket connection goes to `handler`; plain
@@ -267,7 +267,7 @@ where
         std::thread::spawn(move || {
             let _ = stream.set_nodelay(true);
             match accept(stream, options, setup) {
-                Ok(Accepted::WebSocket(connection)) => handler(connection),
+                Ok(Accepted::WebSocket(connection)) => handler(*connection),
                 Ok(Accepted::Http { method, target, stream }) => http(&method, &target, stream),
                 Err(_) => {}
             }

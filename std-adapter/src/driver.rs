@@ -41,6 +41,9 @@ struct Incoming {
     data: Vec<u8>,
 }
 
+/// What runs when the pong for a ping arrives (S9).
+pub type PingCallback = Box<dyn FnOnce() + Send>;
+
 /// A send made before the connection opened (S2).
 enum Queued {
     Message(Message),
@@ -59,13 +62,13 @@ pub struct Handle<W: Write> {
     rng: RandCore<StdRng>,
     pub(crate) options: Options,
     pub(crate) extensions: Extensions,
-    headers: Vec<(String, String)>,
+    request_headers: Vec<(String, String)>,
     url: Option<String>,
     pub(crate) proxy: Option<crate::proxy::ProxyState>,
     queue: VecDeque<Queued>,
     started: bool,
     incoming: Option<Incoming>,
-    pings: Vec<(Vec<u8>, Box<dyn FnOnce() + Send>)>,
+    pings: Vec<(Vec<u8>, PingCallback)>,
     status: Option<u16>,
     response_headers: Vec<(String, String)>,
     pub(crate) actions: VecDeque<Action>,
@@ -135,7 +138,7 @@ impl<W: Write> Driver<W> {
             rng: RandCore(StdRng::from_os_rng()),
             options,
             extensions: Extensions::new(),
-            headers: Vec::new(),
+            request_headers: Vec::new(),
             url,
             proxy: None,
             queue: VecDeque::new(),
@@ -265,7 +268,7 @@ impl<W: Write> Handle<W> {
         if self.started || !websocket_driver::handshake::is_valid_header(name, value) {
             return false;
         }
-        self.headers.push((name.to_owned(), value.to_owned()));
+        self.request_headers.push((name.to_owned(), value.to_owned()));
         true
     }
 
@@ -275,7 +278,7 @@ impl<W: Write> Handle<W> {
         let extensions = request.header("sec-websocket-extensions").map(|v| String::from_utf8_lossy(v).into_owned());
         let Some(answer) = self.negotiate(extensions.as_deref()) else { return };
         let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = self.request_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         let accept =
             Accept { protocols: &protocols, headers: &headers, extensions: answer.as_deref(), secure: self.options.secure };
         let result = self.core.accept_request(&mut self.tx, request, &accept);
@@ -329,7 +332,7 @@ impl<W: Write> Handle<W> {
             let offer = request.header("sec-websocket-extensions").map(|v| String::from_utf8_lossy(v).into_owned());
             let Some(answer) = self.negotiate(offer.as_deref()) else { return false };
             let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-            let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            let headers: Vec<(&str, &str)> = self.request_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             let accept =
                 Accept { protocols: &protocols, headers: &headers, extensions: answer.as_deref(), secure: self.options.secure };
             let result = self.core.accept(&mut self.rx, &mut self.tx, &accept);
@@ -346,7 +349,7 @@ impl<W: Write> Handle<W> {
         let Ok(url) = Url::parse_ws(&url) else { return false };
         let offer = self.extensions.generate_offer();
         let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = self.request_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         let request = ClientRequest { url: &url, protocols: &protocols, headers: &headers, extensions: offer.as_deref() };
         let result = self.core.start(&mut self.tx, &mut self.rng, &request);
         self.flush();
@@ -577,7 +580,7 @@ impl<W: Write> Handle<W> {
 
     /// Sends a ping (payload up to 125 bytes); `callback` runs once when a pong with the same payload
     /// arrives (S9).
-    pub fn ping(&mut self, payload: &[u8], callback: Option<Box<dyn FnOnce() + Send>>) -> bool {
+    pub fn ping(&mut self, payload: &[u8], callback: Option<PingCallback>) -> bool {
         let sent = if self.may_queue() {
             self.queue.push_back(Queued::Ping(payload.to_vec()));
             payload.len() <= 125
@@ -671,7 +674,7 @@ impl<W: Write> Handle<W> {
         self.write_failed
     }
 
-    pub(crate) fn take_ping_callbacks(&mut self, payload: &[u8]) -> Vec<Box<dyn FnOnce() + Send>> {
+    pub(crate) fn take_ping_callbacks(&mut self, payload: &[u8]) -> Vec<PingCallback> {
         let mut run = Vec::new();
         let mut i = 0;
         while i < self.pings.len() {

@@ -36,7 +36,7 @@ mod proxy;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
-pub use driver::{Driver, Handle};
+pub use driver::{Driver, Handle, PingCallback};
 pub use extensions::{Extension, PermessageDeflate};
 pub use message::{CloseEvent, ErrorEvent, Message};
 pub use options::Options;

@@ -94,3 +94,9 @@ fn conversation(deflate: bool) {
 fn loopback_without_deflate() {
     conversation(false);
 }
+
+#[test]
+fn loopback_with_deflate() {
+    // X5: permessage-deflate negotiated between an adapter client and server, messages round-trip.
+    conversation(true);
+}

@@ -1,0 +1,156 @@
+//! The core alone, no adapter: an echo server on a readiness loop (mio), each connection with a 64 KiB
+//! receive buffer and a 256 KiB transmit ring. Messages larger than the buffer are echoed chunk by chunk
+//! as fragments, straight from the receive buffer (zero copy in, one masked-free copy out).
+//! `cargo run --release --example core_echo_server -- --port 9002`
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use websocket_driver::mask_source::SplitMix;
+use websocket_driver::{
+    Accept, Config, DataKind, Driver, Event, Instant, Rsv, RxBuf, State, TxRing,
+};
+
+const RX: usize = 64 * 1024;
+const TX: usize = 256 * 1024;
+
+struct Conn {
+    socket: TcpStream,
+    ws: Driver,
+    rx: RxBuf<Vec<u8>>,
+    tx: TxRing<Vec<u8>>,
+    eof: bool,
+}
+
+impl Conn {
+    /// Writes what the ring holds; false when the peer is gone.
+    fn drain(&mut self) -> bool {
+        while self.tx.ready() > 0 {
+            match self.socket.write(self.tx.peek()) {
+                Ok(0) => return false,
+                Ok(n) => self.tx.consume(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// Reads, handles events, echoes; false when the connection is done.
+    fn ready(&mut self, rng: &mut SplitMix) -> bool {
+        loop {
+            if !self.drain() {
+                return false;
+            }
+            // Room for the largest echo (a full buffer's chunk plus its header) before reading on.
+            if self.tx.free() < RX + 16 {
+                return true;
+            }
+            match self.ws.poll(&mut self.rx, &mut self.tx, rng, Instant::ZERO) {
+                Ok(Some(Event::Connect(request))) if request.is_websocket() => {
+                    let _ = self
+                        .ws
+                        .accept(&mut self.rx, &mut self.tx, &Accept::default());
+                }
+                Ok(Some(Event::Connect(_))) => {
+                    let _ = self
+                        .ws
+                        .refuse(&mut self.rx, &mut self.tx, 400, "WebSocket only");
+                }
+                Ok(Some(Event::Text { data, fin })) => {
+                    let _ = self.ws.send_fragment(
+                        &mut self.tx,
+                        rng,
+                        DataKind::Text,
+                        Rsv::NONE,
+                        data.as_bytes(),
+                        fin,
+                    );
+                }
+                Ok(Some(Event::Binary { data, fin })) => {
+                    let _ = self.ws.send_fragment(
+                        &mut self.tx,
+                        rng,
+                        DataKind::Binary,
+                        Rsv::NONE,
+                        data,
+                        fin,
+                    );
+                }
+                Ok(Some(_)) => {}
+                Err(_) => {}
+                Ok(None) => {
+                    if self.ws.state() == State::Closed && self.ws.should_close_transport() {
+                        return self.drain() && self.tx.ready() > 0;
+                    }
+                    if self.eof {
+                        return false;
+                    }
+                    let space = self.rx.free_space();
+                    match self.socket.read(space) {
+                        Ok(0) => self.eof = true,
+                        Ok(n) => self.rx.commit(n),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => return false,
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn main() -> io::Result<()> {
+    let port: u16 = std::env::args()
+        .skip_while(|a| a != "--port")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9002);
+    let mut listener = TcpListener::bind(([127, 0, 0, 1], port).into())?;
+    eprintln!("core echo server on ws://127.0.0.1:{port}");
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(256);
+    poll.registry()
+        .register(&mut listener, Token(0), Interest::READABLE)?;
+    let mut conns: HashMap<Token, Conn> = HashMap::new();
+    let mut next = 1;
+    let mut rng = SplitMix::new(7); // a server never masks
+    loop {
+        poll.poll(&mut events, None)?;
+        for event in &events {
+            if event.token() == Token(0) {
+                while let Ok((mut socket, _)) = listener.accept() {
+                    let token = Token(next);
+                    next += 1;
+                    socket.set_nodelay(true)?;
+                    poll.registry().register(
+                        &mut socket,
+                        token,
+                        Interest::READABLE | Interest::WRITABLE,
+                    )?;
+                    let ws = Driver::server(Config::default());
+                    conns.insert(
+                        token,
+                        Conn {
+                            socket,
+                            ws,
+                            rx: RxBuf::new(vec![0; RX]),
+                            tx: TxRing::new(vec![0; TX]),
+                            eof: false,
+                        },
+                    );
+                }
+                continue;
+            }
+            let done = match conns.get_mut(&event.token()) {
+                Some(conn) => !conn.ready(&mut rng),
+                None => false,
+            };
+            if done && let Some(mut conn) = conns.remove(&event.token()) {
+                let _ = poll.registry().deregister(&mut conn.socket);
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The DEFLATE side of permessage-deflate (RFC 7692 §7.2): compressing and inflating one message.
+//!
+//! This module holds the compressor and decompressor of one connection (raw DEFLATE, RFC 1951, through
+//! `flate2` on `zlib-rs`) and an incremental UTF-8 check for inflated text. It must never inflate more than
+//! `max_length + 1` bytes of one message, never hold a whole invalid text message before refusing it, and
+//! never compress with a window the agreement does not allow (nor an 8-bit one, which zlib cannot make).
+
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+use crate::extensions::{CLOSE_EXTENSION_ERROR, CLOSE_INVALID_DATA, CLOSE_TOO_BIG, ExtensionError};
+
+/// The octets a sync flush ends with, removed when sending and appended when receiving (RFC 7692 §7.2.1,
+/// §7.2.2).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// The first and the largest output step while inflating, in bytes.
+const MIN_STEP: usize = 4 * 1024;
+const MAX_STEP: usize = 256 * 1024;
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes inflated and compressed bytes consumed on this thread, for the bomb test (X5).
+    pub(crate) static INFLATED: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+fn extension_error(reason: &str) -> ExtensionError {
+    ExtensionError::processing(CLOSE_EXTENSION_ERROR, reason)
+}
+
+/// Our compressor (RFC 7692 §7.2.1), created on the first message sent.
+#[derive(Debug)]
+pub(crate) struct Deflater {
+    state: Option<Compress>,
+    level: u32,
+    /// LZ77 window bits, 9..=15.
+    bits: u8,
+    /// No context takeover: start every message with an empty window (RFC 7692 §7.1.1).
+    reset: bool,
+}
+
+impl Deflater {
+    pub(crate) fn new(level: u32, bits: u8, reset: bool) -> Self {
+        debug_assert!((9..=15).contains(&bits) && level <= 9);
+        Deflater { state: None, level, bits, reset }
+    }
+
+    /// Compresses one message (RFC 7692 §7.2.1): raw DEFLATE, a sync flush, and the trailing
+    /// `00 00 ff ff` removed. An empty message becomes the single octet `00` (RFC 7692 §7.2.3.6).
+    pub(crate) fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>, ExtensionError> {
+        if data.is_empty() {
+            // An empty stored block, `00 00 00 ff ff`, less its tail. The stream is byte-aligned after
+            // every message, so this leaves the compressor's state as it was (zlib itself would emit
+            // nothing for a second consecutive flush without input).
+            return Ok(vec![0x00]);
+        }
+        let (level, bits) = (self.level, self.bits);
+        let c = self.state.get_or_insert_with(|| Compress::new_with_window_bits(Compression::new(level), false, bits));
+        let mut out = Vec::with_capacity(data.len() / 2 + 64);
+        let mut consumed = 0;
+        loop {
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(1024));
+            }
+            let before = c.total_in();
+            c.compress_vec(&data[consumed..], &mut out, FlushCompress::Sync)
+                .map_err(|_| extension_error("compression failed"))?;
+            consumed += (c.total_in() - before) as usize;
+            // The flush is complete once all input is in and the output was not filled (zlib's rule).
+            if consumed == data.len() && out.len() < out.capacity() {
+                break;
+            }
+        }
+        if self.reset {
+            c.reset();
+        }
+        if !out.ends_with(&TAIL) {
+            return Err(extension_error("compressor did not end with a sync flush"));
+        }
+        out.truncate(out.len() - TAIL.len());
+        Ok(out)
+    }
+
+    /// Frees the compressor (RFC 7692 §7.2.1 state), e.g. when the connection closes.
+    pub(crate) fn free(&mut self) {
+        self.state = None;
+    }
+}
+
+/// Our decompressor (RFC 7692 §7.2.2), created on the first compressed message received.
+#[derive(Debug)]
+pub(crate) struct Inflater {
+    state: Option<Decompress>,
+    /// LZ77 window bits, 9..=15 (a peer's 8 is inflated with 9, which reads every 8-bit stream).
+    bits: u8,
+    /// The peer does not take over context: start every message afresh (RFC 7692 §7.1.1).
+    reset: bool,
+}
+
+impl Inflater {
+    pub(crate) fn new(bits: u8, reset: bool) -> Self {
+        debug_assert!((9..=15).contains(&bits));
+        Inflater { state: None, bits, reset }
+    }
+
+    /// Inflates one message payload with `00 00 ff ff` appended (RFC 7692 §7.2.2). Stops with 1009 once
+    /// more than `max_length` bytes come out (having inflated at most `max_length + 1`), with 1007 as soon
+    /// as a text message's output is not UTF-8 (RFC 6455 §8.1), with 1010 on corrupt DEFLATE data.
+    pub(crate) fn inflate(&mut self, payload: &[u8], max_length: u64, text: bool) -> Result<Vec<u8>, ExtensionError> {
+        if payload.is_empty() {
+            // Not valid DEFLATE (`00 00 ff ff` alone is a cut stored-block header) but unambiguous: an
+            // empty message. Leave the stream untouched rather than strand it mid-block.
+            return Ok(Vec::new());
+        }
+        let bits = self.bits;
+        let d = self.state.get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let limit = max_length.saturating_add(1);
+        let mut utf8 = Utf8Check::default();
+        let mut out: Vec<u8> = Vec::new();
+        let mut ended = false;
+        'inputs: for (input, is_tail) in [(payload, false), (&TAIL[..], true)] {
+            let mut pos = 0;
+            loop {
+                let start = out.len();
+                // `limit - start` is at least 1: `start > max_length` returned below.
+                let room = (limit - start as u64).min(start.clamp(MIN_STEP, MAX_STEP) as u64) as usize;
+                out.resize(start + room, 0);
+                let (in0, out0) = (d.total_in(), d.total_out());
+                let status = d.decompress(&input[pos..], &mut out[start..], FlushDecompress::Sync);
+                let consumed = (d.total_in() - in0) as usize;
+                let produced = (d.total_out() - out0) as usize;
+                out.truncate(start + produced);
+                #[cfg(test)]
+                INFLATED.with(|c| {
+                    let (o, i) = c.get();
+                    c.set((o + produced as u64, i + consumed as u64));
+                });
+                pos += consumed;
+                let status = status.map_err(|_| extension_error("invalid compressed data"))?;
+                if text && !utf8.feed(&out[start..]) {
+                    return Err(ExtensionError::processing(CLOSE_INVALID_DATA, "invalid UTF-8 in text message"));
+                }
+                if out.len() as u64 > max_length {
+                    return Err(ExtensionError::processing(CLOSE_TOO_BIG, "message too big"));
+                }
+                if status == Status::StreamEnd {
+                    // A final block (RFC 7692 §7.2.3.4): the message ends here; nothing of the payload
+                    // may follow it, and the next message starts a new stream.
+                    if !is_tail && pos < input.len() {
+                        return Err(extension_error("data after the final compressed block"));
+                    }
+                    ended = true;
+                    break 'inputs;
+                }
+                if pos == input.len() && produced < room {
+                    break;
+                }
+                if consumed == 0 && produced == 0 {
+                    return Err(extension_error("compressed data made no progress"));
+                }
+            }
+        }
+        if text && !utf8.is_complete() {
+            return Err(ExtensionError::processing(CLOSE_INVALID_DATA, "invalid UTF-8 in text message"));
+        }
+        if self.reset || ended {
+            d.reset(false);
+        }
+        Ok(out)
+    }
+
+    /// Frees the decompressor (RFC 7692 §7.2.2 state), e.g. when the connection closes.
+    pub(crate) fn free(&mut self) {
+        self.state = None;
+    }
+}
+
+/// An incremental UTF-8 check (RFC 3629) that fails at the first byte that cannot begin or continue a
+/// valid sequence, holding at most 3 bytes of an unfinished character between calls.
+#[derive(Debug, Default)]
+pub(crate) struct Utf8Check {
+    pending: [u8; 4],
+    len: usize,
+}
+
+impl Utf8Check {
+    /// Checks the next bytes; `false` once the text so far cannot be the start of valid UTF-8.
+    pub(crate) fn feed(&mut self, mut input: &[u8]) -> bool {
+        if self.len > 0 {
+            let take = (4 - self.len).min(input.len());
+            let mut buf = self.pending;
+            buf[self.len..self.len + take].copy_from_slice(&input[..take]);
+            match std::str::from_utf8(&buf[..self.len + take]) {
+                Ok(_) => input = &input[take..],
+                Err(e) if e.valid_up_to() > 0 => input = &input[e.valid_up_to() - self.len..],
+                Err(e) if e.error_len().is_some() => return false,
+                Err(_) => {
+                    // Still unfinished: every byte of `input` was taken.
+                    self.pending = buf;
+                    self.len += take;
+                    return true;
+                }
+            }
+            self.len = 0;
+        }
+        match std::str::from_utf8(input) {
+            Ok(_) => true,
+            Err(e) if e.error_len().is_some() => false,
+            Err(e) => {
+                let rest = &input[e.valid_up_to()..];
+                self.pending[..rest.len()].copy_from_slice(rest);
+                self.len = rest.len();
+                true
+            }
+        }
+    }
+
+    /// Whether the text ended on a character boundary.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.len == 0
+    }
+}

@@ -1,0 +1,289 @@
+//! Registry and pipeline tests (checklist X1, X2, X4) with fake extensions that log what they do.
+
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::extensions::{ParamValue, RSV1, RSV2, RSV3, ServerSession};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// A fake extension: tags messages with its name and owns `rsv`.
+struct Fake {
+    name: &'static str,
+    rsv: u8,
+    log: Log,
+}
+
+struct FakeSession {
+    name: &'static str,
+    rsv: u8,
+    log: Log,
+    response: Params,
+}
+
+impl Fake {
+    fn boxed(name: &'static str, rsv: u8, log: &Log) -> Box<dyn Extension> {
+        Box::new(Fake { name, rsv, log: log.clone() })
+    }
+    fn session(&self) -> FakeSession {
+        FakeSession { name: self.name, rsv: self.rsv, log: self.log.clone(), response: Params::new() }
+    }
+}
+
+impl Extension for Fake {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn rsv(&self) -> u8 {
+        self.rsv
+    }
+    fn client_session(&self) -> Box<dyn ClientSession> {
+        Box::new(self.session())
+    }
+    fn server_session(&self, offers: &[&Params]) -> Option<Box<dyn ServerSession>> {
+        let accepted = offers.iter().find(|p| p.get("decline").is_none())?;
+        let mut session = self.session();
+        session.response = (*accepted).clone();
+        self.log.lock().unwrap().push(format!("accept:{}", self.name));
+        Some(Box::new(session))
+    }
+}
+
+impl Session for FakeSession {
+    fn process_incoming(&mut self, mut msg: Message, _max_length: u64) -> Result<Message, ExtensionError> {
+        self.log.lock().unwrap().push(format!("in:{}", self.name));
+        if msg.rsv & self.rsv != 0 {
+            msg.rsv &= !self.rsv;
+            let tag = format!("+{}", self.name);
+            assert!(msg.data.ends_with(tag.as_bytes()), "incoming order");
+            msg.data.truncate(msg.data.len() - tag.len());
+        }
+        if msg.data.as_slice() == b"fail" {
+            return Err(ExtensionError::processing(CLOSE_EXTENSION_ERROR, "fake failure"));
+        }
+        Ok(msg)
+    }
+    fn process_outgoing(&mut self, mut msg: Message) -> Result<Message, ExtensionError> {
+        self.log.lock().unwrap().push(format!("out:{}", self.name));
+        msg.rsv |= self.rsv;
+        msg.data.extend_from_slice(format!("+{}", self.name).as_bytes());
+        Ok(msg)
+    }
+    fn close(&mut self) {
+        self.log.lock().unwrap().push(format!("close:{}", self.name));
+    }
+}
+
+impl ClientSession for FakeSession {
+    fn offer(&mut self) -> Vec<Params> {
+        vec![Params::new().with("mode", ParamValue::Value(self.name.to_owned()))]
+    }
+    fn activate(&mut self, params: &Params) -> bool {
+        self.log.lock().unwrap().push(format!("activate:{}", self.name));
+        params.get("reject").is_none()
+    }
+}
+
+impl ServerSession for FakeSession {
+    fn response(&mut self) -> Params {
+        self.response.clone()
+    }
+}
+
+fn setup(exts: &[(&'static str, u8)]) -> (Extensions, Log) {
+    let log = Log::default();
+    let mut e = Extensions::new();
+    for &(name, rsv) in exts {
+        e.add(Fake::boxed(name, rsv, &log)).unwrap();
+    }
+    (e, log)
+}
+
+fn take(log: &Log) -> Vec<String> {
+    std::mem::take(&mut *log.lock().unwrap())
+}
+
+#[test]
+fn registration_rules() {
+    // X1
+    let (mut e, log) = setup(&[("a", RSV2)]);
+    assert!(!e.is_empty());
+    assert!(Extensions::new().is_empty());
+    assert_eq!(e.add(Fake::boxed("a", RSV3, &log)), Err(ExtensionError::DuplicateExtension("a".into())));
+    assert_eq!(e.add(Fake::boxed("b", 0x80, &log)), Err(ExtensionError::RsvConflict("b".into())));
+    assert_eq!(Extensions::new().generate_offer(), None);
+}
+
+#[test]
+fn client_offers_in_registration_order_and_activates_in_server_order() {
+    // X1, X2
+    let (mut e, log) = setup(&[("a", RSV2), ("b", RSV3)]);
+    assert_eq!(e.generate_offer().as_deref(), Some("a; mode=a, b; mode=b"));
+    e.activate("b, a").unwrap();
+    assert_eq!(e.active().collect::<Vec<_>>(), ["b", "a"]);
+    assert_eq!(e.allowed_rsv(), RSV2 | RSV3);
+    assert_eq!(take(&log), ["activate:b", "activate:a"]);
+
+    // Outgoing in the pipeline order (b then a), incoming in reverse (a then b).
+    let out = e.process_outgoing(Message::text("x")).unwrap();
+    assert_eq!(out.data, b"x+b+a");
+    assert_eq!(out.rsv, RSV2 | RSV3);
+    assert_eq!(take(&log), ["out:b", "out:a"]);
+    let back = e.process_incoming(out, 1 << 20).unwrap();
+    assert_eq!(back, Message::text("x"));
+    assert_eq!(take(&log), ["in:a", "in:b"]);
+
+    e.close();
+    assert_eq!(take(&log), ["close:b", "close:a"]);
+    assert_eq!(e.allowed_rsv(), 0);
+}
+
+#[test]
+fn client_activates_a_subset_and_closes_the_rest() {
+    // X1, X2
+    let (mut e, log) = setup(&[("a", RSV2), ("b", RSV3)]);
+    e.generate_offer().unwrap();
+    e.activate("b").unwrap();
+    assert_eq!(e.active().collect::<Vec<_>>(), ["b"]);
+    assert_eq!(take(&log), ["activate:b", "close:a"]);
+    e.generate_offer().unwrap();
+    e.activate("").unwrap();
+    assert_eq!(e.active().count(), 0);
+}
+
+#[test]
+fn client_handshake_errors() {
+    // X2
+    let cases: [(&str, ExtensionError); 5] = [
+        ("a, c", ExtensionError::UnknownExtension("c".into())),
+        ("a, a", ExtensionError::DuplicateExtension("a".into())),
+        ("a, b; reject", ExtensionError::RejectedParams("b".into())),
+        ("a; b=", ExtensionError::InvalidHeader { offset: 5, reason: "expected a parameter value" }),
+        ("a, z", ExtensionError::RsvConflict("z".into())),
+    ];
+    for (response, expected) in cases {
+        let (mut e, _log) = setup(&[("a", RSV2), ("b", RSV3), ("z", RSV2)]);
+        e.generate_offer().unwrap();
+        assert_eq!(e.activate(response), Err(expected), "{response}");
+        assert_eq!(e.active().count(), 0, "nothing stays active after a failed handshake");
+        assert_eq!(e.allowed_rsv(), 0);
+    }
+    // Activation without an offer: every name is unknown.
+    let (mut e, _log) = setup(&[("a", RSV2)]);
+    assert_eq!(e.activate("a"), Err(ExtensionError::UnknownExtension("a".into())));
+}
+
+#[test]
+fn server_answers_in_registration_order_and_skips_rsv_conflicts() {
+    // X2
+    let (mut e, log) = setup(&[("a", RSV2), ("b", RSV3), ("c", RSV2)]);
+    let response = e.generate_response("c; x=1, b; decline, b; y, a, zzz; q").unwrap();
+    // a and b answer in registration order; c is skipped because a took RSV2; zzz is unknown.
+    assert_eq!(response.as_deref(), Some("a, b; y"));
+    assert_eq!(e.active().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(e.allowed_rsv(), RSV2 | RSV3);
+    assert_eq!(take(&log), ["accept:a", "accept:b"]);
+
+    // Without a, c gets RSV2.
+    let response = e.generate_response("c; x=1, b; decline").unwrap();
+    assert_eq!(response.as_deref(), Some("c; x=1"));
+    assert_eq!(take(&log), ["close:a", "close:b", "accept:c"]);
+
+    assert_eq!(e.generate_response("zzz").unwrap(), None);
+    assert_eq!(e.generate_response("").unwrap(), None);
+    assert!(matches!(e.generate_response("a;"), Err(ExtensionError::InvalidHeader { .. })));
+}
+
+#[test]
+fn client_and_server_pipelines_agree() {
+    // X1, X2
+    let (mut client, _) = setup(&[("a", RSV2), ("b", RSV3)]);
+    let (mut server, _) = setup(&[("b", RSV3), ("a", RSV2)]);
+    let response = server.generate_response(&client.generate_offer().unwrap()).unwrap().unwrap();
+    assert_eq!(response, "b; mode=b, a; mode=a");
+    client.activate(&response).unwrap();
+    for msg in [Message::text("hello"), Message::binary(vec![0, 1, 2]), Message::binary(vec![])] {
+        let sent = client.process_outgoing(msg.clone()).unwrap();
+        assert_eq!(server.process_incoming(sent, 100).unwrap(), msg);
+        let sent = server.process_outgoing(msg.clone()).unwrap();
+        assert_eq!(client.process_incoming(sent, 100).unwrap(), msg);
+    }
+}
+
+#[test]
+fn incoming_rsv_checks_and_errors() {
+    // X1, X4
+    let (mut e, _log) = setup(&[("a", RSV2)]);
+    e.generate_offer().unwrap();
+    e.activate("a").unwrap();
+    // RSV1 is owned by no active session: a protocol error.
+    let msg = Message { rsv: RSV1, ..Message::text("x") };
+    assert_eq!(e.process_incoming(msg, 10).unwrap_err(), ExtensionError::processing(1002, "RSV bits set without a negotiated extension"));
+    // A session failing gives its error (1010 here).
+    let err = e.process_incoming(Message::binary(b"fail".to_vec()), 10).unwrap_err();
+    assert!(matches!(err, ExtensionError::Processing { code: 1010, .. }));
+    // Results over max_length are refused with 1009.
+    let err = e.process_incoming(Message::binary(vec![0; 11]), 10).unwrap_err();
+    assert!(matches!(err, ExtensionError::Processing { code: 1009, .. }));
+    assert_eq!(e.process_incoming(Message::binary(vec![0; 10]), 10).unwrap().data.len(), 10);
+}
+
+/// An extension whose session forgets to clear its bit.
+struct Sloppy;
+struct SloppySession;
+impl Extension for Sloppy {
+    fn name(&self) -> &str {
+        "sloppy"
+    }
+    fn rsv(&self) -> u8 {
+        RSV3
+    }
+    fn client_session(&self) -> Box<dyn ClientSession> {
+        Box::new(SloppySession)
+    }
+    fn server_session(&self, _offers: &[&Params]) -> Option<Box<dyn ServerSession>> {
+        Some(Box::new(SloppySession))
+    }
+}
+impl Session for SloppySession {
+    fn process_incoming(&mut self, msg: Message, _: u64) -> Result<Message, ExtensionError> {
+        Ok(msg)
+    }
+    fn process_outgoing(&mut self, msg: Message) -> Result<Message, ExtensionError> {
+        Ok(msg)
+    }
+    fn close(&mut self) {}
+}
+impl ClientSession for SloppySession {
+    fn offer(&mut self) -> Vec<Params> {
+        vec![]
+    }
+    fn activate(&mut self, _: &Params) -> bool {
+        true
+    }
+}
+impl ServerSession for SloppySession {
+    fn response(&mut self) -> Params {
+        Params::new()
+    }
+}
+
+#[test]
+fn bits_left_set_by_their_owner_are_an_extension_error() {
+    // X1, X4
+    let mut e = Extensions::new();
+    e.add(Box::new(Sloppy)).unwrap();
+    assert_eq!(e.generate_offer(), None, "a session with no offers is not offered");
+    assert_eq!(e.generate_response("sloppy").unwrap().as_deref(), Some("sloppy"));
+    let msg = Message { rsv: RSV3, ..Message::binary(vec![1]) };
+    assert_eq!(e.process_incoming(msg, 10).unwrap_err(), ExtensionError::processing(1010, "RSV bits left unprocessed"));
+}
+
+#[test]
+fn errors_display() {
+    // X4
+    let e = ExtensionError::processing(1009, "message too big");
+    assert_eq!(e.to_string(), "extension error (1009): message too big");
+    let boxed: Box<dyn std::error::Error> = Box::new(ExtensionError::UnknownExtension("x".into()));
+    assert!(boxed.to_string().contains('x'));
+}
