@@ -36,7 +36,8 @@ fn main() -> std::io::Result<()> {
         while let Ok(Some(incoming)) = ws.recv() {
             match incoming {
                 Incoming::Message(message) => {
-                    if ws.send(message).is_err() {
+                    let sent = ws.send(message);
+                    if sent.is_err() {
                         break;
                     }
                 }

@@ -33,7 +33,8 @@ fn main() -> std::io::Result<()> {
             while let Ok(Some(incoming)) = connection.recv() {
                 match incoming {
                     Incoming::Message(message) => {
-                        if connection.send(message).is_err() {
+                        let sent = connection.send(message);
+                        if sent.is_err() {
                             break;
                         }
                     }

@@ -56,7 +56,10 @@ pub enum Accepted<S: Read + Write> {
 /// message before the next frame is read.
 fn wire(driver: &mut Driver<Vec<u8>>, inbox: &Inbox) {
     fn push(inbox: &Inbox, ws: &mut crate::Handle<Vec<u8>>, item: Incoming) {
-        inbox.lock().unwrap_or_else(|e| e.into_inner()).push_back(item);
+        inbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(item);
         ws.pause();
     }
     let i = inbox.clone();
@@ -73,14 +76,25 @@ fn wire(driver: &mut Driver<Vec<u8>>, inbox: &Inbox) {
 
 impl<S: Read + Write> Connection<S> {
     fn new(driver: Driver<Vec<u8>>, stream: S) -> Self {
-        let mut connection = Connection { driver, stream, inbox: Inbox::default(), buf: vec![0; 64 * 1024], eof: false };
+        let mut connection = Connection {
+            driver,
+            stream,
+            inbox: Inbox::default(),
+            buf: vec![0; 64 * 1024],
+            eof: false,
+        };
         wire(&mut connection.driver, &connection.inbox);
         connection
     }
 
     /// Opens a client connection over `stream` to `url`: sends the request and waits for the answer.
     /// `setup` may add extensions and headers first.
-    pub fn client(stream: S, url: &str, options: Options, setup: impl FnOnce(&mut Driver<Vec<u8>>)) -> io::Result<Self> {
+    pub fn client(
+        stream: S,
+        url: &str,
+        options: Options,
+        setup: impl FnOnce(&mut Driver<Vec<u8>>),
+    ) -> io::Result<Self> {
         let driver = Driver::client(Vec::new(), url, options).map_err(io::Error::other)?;
         let mut connection = Connection::new(driver, stream);
         setup(&mut connection.driver);
@@ -97,7 +111,10 @@ impl<S: Read + Write> Connection<S> {
                 continue;
             }
             if !self.read_some()? {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed during the handshake"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed during the handshake",
+                ));
             }
         }
         if self.driver.state() != ReadyState::Open {
@@ -149,7 +166,12 @@ impl<S: Read + Write> Connection<S> {
     /// an `Err` of kind `WouldBlock` or `TimedOut`, and `recv` may be called again.
     pub fn recv(&mut self) -> io::Result<Option<Incoming>> {
         loop {
-            if let Some(item) = self.inbox.lock().unwrap_or_else(|e| e.into_inner()).pop_front() {
+            if let Some(item) = self
+                .inbox
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front()
+            {
                 return Ok(Some(item));
             }
             if self.driver.is_paused() {
@@ -162,7 +184,10 @@ impl<S: Read + Write> Connection<S> {
             }
             if !self.read_some()? {
                 if self.driver.state() != ReadyState::Closed {
-                    return Ok(Some(Incoming::Close(CloseEvent { code: 1006, reason: String::new() })));
+                    return Ok(Some(Incoming::Close(CloseEvent {
+                        code: 1006,
+                        reason: String::new(),
+                    })));
                 }
                 return Ok(None);
             }
@@ -173,14 +198,25 @@ impl<S: Read + Write> Connection<S> {
     pub fn send(&mut self, message: impl Into<Message>) -> io::Result<()> {
         let sent = self.driver.message(message.into());
         self.write_out()?;
-        if sent { Ok(()) } else { Err(io::Error::new(io::ErrorKind::NotConnected, "the connection is closed")) }
+        if sent {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the connection is closed",
+            ))
+        }
     }
 
     /// Sends a ping.
     pub fn ping(&mut self, payload: &[u8]) -> io::Result<()> {
         let sent = self.driver.ping(payload, None);
         self.write_out()?;
-        if sent { Ok(()) } else { Err(io::Error::new(io::ErrorKind::NotConnected, "cannot ping")) }
+        if sent {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::NotConnected, "cannot ping"))
+        }
     }
 
     /// Starts the closing handshake; keep calling [`recv`](Self::recv) until it returns the close.
@@ -202,13 +238,26 @@ impl<S: Read + Write> Connection<S> {
 
 impl Connection<TcpStream> {
     /// Connects to a `ws:` URL over TCP (for `wss:`, make a TLS stream and use [`Connection::client`]).
-    pub fn connect(url: &str, options: Options, setup: impl FnOnce(&mut Driver<Vec<u8>>)) -> io::Result<Self> {
-        let parsed = websocket_driver::Url::parse_ws(url).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    pub fn connect(
+        url: &str,
+        options: Options,
+        setup: impl FnOnce(&mut Driver<Vec<u8>>),
+    ) -> io::Result<Self> {
+        let parsed = websocket_driver::Url::parse_ws(url)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         if parsed.is_secure() {
-            return Err(io::Error::new(io::ErrorKind::Unsupported, "wss: needs a TLS stream: use Connection::client"));
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "wss: needs a TLS stream: use Connection::client",
+            ));
         }
         let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
-        let stream = TcpStream::connect((host, parsed.port()).to_socket_addrs()?.collect::<Vec<_>>().as_slice())?;
+        let stream = TcpStream::connect(
+            (host, parsed.port())
+                .to_socket_addrs()?
+                .collect::<Vec<_>>()
+                .as_slice(),
+        )?;
         stream.set_nodelay(true)?;
         Connection::client(stream, url, options, setup)
     }
@@ -216,33 +265,54 @@ impl Connection<TcpStream> {
 
 /// Reads the request on a new server connection: a WebSocket upgrade is accepted (after `setup`) and
 /// returned open; any other request is returned for the application to answer.
-pub fn accept<S: Read + Write>(stream: S, options: Options, setup: impl FnOnce(&mut Driver<Vec<u8>>)) -> io::Result<Accepted<S>> {
+pub fn accept<S: Read + Write>(
+    stream: S,
+    options: Options,
+    setup: impl FnOnce(&mut Driver<Vec<u8>>),
+) -> io::Result<Accepted<S>> {
     let driver = Driver::server(Vec::new(), options);
     let mut connection = Connection::new(driver, stream);
     setup(&mut connection.driver);
     let plain: Arc<Mutex<Option<(String, String)>>> = Arc::default();
     let seen = plain.clone();
-    connection.driver.on_connect(move |ws, ()| match ws.request_line() {
-        Some((method, target, true)) => {
-            let _ = (method, target);
-            ws.start();
-        }
-        Some((method, target, false)) => *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some((method, target)),
-        None => {}
-    });
+    connection
+        .driver
+        .on_connect(move |ws, ()| match ws.request_line() {
+            Some((method, target, true)) => {
+                let _ = (method, target);
+                ws.start();
+            }
+            Some((method, target, false)) => {
+                *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some((method, target))
+            }
+            None => {}
+        });
     while connection.driver.state() == ReadyState::Connecting {
         if let Some((method, target)) = plain.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            return Ok(Accepted::Http { method, target, stream: connection.stream });
+            return Ok(Accepted::Http {
+                method,
+                target,
+                stream: connection.stream,
+            });
         }
         if !connection.read_some()? {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed during the handshake"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed during the handshake",
+            ));
         }
     }
     if let Some((method, target)) = plain.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        return Ok(Accepted::Http { method, target, stream: connection.stream });
+        return Ok(Accepted::Http {
+            method,
+            target,
+            stream: connection.stream,
+        });
     }
     if connection.driver.state() != ReadyState::Open {
-        let reason = connection.errors().unwrap_or_else(|| "handshake refused".into());
+        let reason = connection
+            .errors()
+            .unwrap_or_else(|| "handshake refused".into());
         return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
     }
     Ok(Accepted::WebSocket(Box::new(connection)))
@@ -250,7 +320,13 @@ pub fn accept<S: Read + Write>(stream: S, options: Options, setup: impl FnOnce(&
 
 /// Serves `listener` with a thread per connection: each WebSocket connection goes to `handler`; plain
 /// HTTP requests to `http` (which writes its own answer). Returns only on a listener error.
-pub fn serve<H, P>(listener: TcpListener, options: Options, setup: fn(&mut Driver<Vec<u8>>), handler: H, http: P) -> io::Result<()>
+pub fn serve<H, P>(
+    listener: TcpListener,
+    options: Options,
+    setup: fn(&mut Driver<Vec<u8>>),
+    handler: H,
+    http: P,
+) -> io::Result<()>
 where
     H: Fn(Connection<TcpStream>) + Send + Sync + 'static,
     P: Fn(&str, &str, TcpStream) + Send + Sync + 'static,
@@ -260,7 +336,12 @@ where
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(stream) => stream,
-            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted || e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if e.kind() == io::ErrorKind::ConnectionAborted
+                    || e.kind() == io::ErrorKind::Interrupted =>
+            {
+                continue;
+            }
             Err(e) => return Err(e),
         };
         let (handler, http, options) = (handler.clone(), http.clone(), options.clone());
@@ -268,7 +349,11 @@ where
             let _ = stream.set_nodelay(true);
             match accept(stream, options, setup) {
                 Ok(Accepted::WebSocket(connection)) => handler(*connection),
-                Ok(Accepted::Http { method, target, stream }) => http(&method, &target, stream),
+                Ok(Accepted::Http {
+                    method,
+                    target,
+                    stream,
+                }) => http(&method, &target, stream),
                 Err(_) => {}
             }
         });

@@ -12,22 +12,30 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use websocket_driver::mask_source::RandCore;
 use websocket_driver::{
-    Accept, ClientRequest, CloseCode, DataKind, Driver as Core, Error as CoreError, Event, HandshakeCallError,
-    Instant, Rsv, RxBuf, SendError, TxRing, Url,
+    Accept, ClientRequest, CloseCode, DataKind, Driver as Core, Error as CoreError, Event,
+    HandshakeCallError, Instant, Rsv, RxBuf, SendError, TxRing, Url,
 };
 
-use crate::extensions::{Extension, ExtensionError, Extensions, Message as ExtMessage, MessageKind};
+use crate::extensions::{
+    Extension, ExtensionError, Extensions, Message as ExtMessage, MessageKind,
+};
 use crate::handlers::Handlers;
 use crate::{CloseEvent, ErrorEvent, Message, Options, ReadyState};
 
 /// Something that happened, with owned data, between the core's event and the handlers.
 pub(crate) enum Action {
-    Connect { websocket: bool },
+    Connect {
+        websocket: bool,
+    },
     Open,
     ProxyConnect,
     Message(Message),
     /// A message assembled from chunks, still to be checked or transformed by extensions.
-    Assembled { kind: DataKind, rsv: Rsv, data: Vec<u8> },
+    Assembled {
+        kind: DataKind,
+        rsv: Rsv,
+        data: Vec<u8>,
+    },
     Ping(Vec<u8>),
     Pong(Vec<u8>),
     Close(CloseEvent),
@@ -109,20 +117,31 @@ impl<W: Write> Driver<W> {
     /// A client for `url` (`ws:` or `wss:`; the original's `websocket.client`). Call
     /// [`start`](Self::start) to send the request.
     pub fn client(socket: W, url: &str, options: Options) -> Result<Self, ErrorEvent> {
-        Url::parse_ws(url).map_err(|e| ErrorEvent { message: format!("Invalid WebSocket URL: {e}") })?;
+        Url::parse_ws(url).map_err(|e| ErrorEvent {
+            message: format!("Invalid WebSocket URL: {e}"),
+        })?;
         let core = Core::client(options.config());
         Ok(Driver::new(core, socket, options, Some(url.to_owned())))
     }
 
     /// A server for a request an HTTP server already parsed (the original's `websocket.http` and
     /// `websocket.rack`): method, target, headers, and any bytes read past the head (`body`).
-    pub fn for_request<'h, I>(socket: W, method: &str, target: &str, headers: I, body: &[u8], options: Options) -> Self
+    pub fn for_request<'h, I>(
+        socket: W,
+        method: &str,
+        target: &str,
+        headers: I,
+        body: &[u8],
+        options: Options,
+    ) -> Self
     where
         I: IntoIterator<Item = (&'h str, &'h [u8])>,
     {
         let mut driver = Driver::server(socket, options);
-        let headers: Vec<websocket_driver::Header<'h>> =
-            headers.into_iter().map(|(name, value)| websocket_driver::Header { name, value }).collect();
+        let headers: Vec<websocket_driver::Header<'h>> = headers
+            .into_iter()
+            .map(|(name, value)| websocket_driver::Header { name, value })
+            .collect();
         let request = websocket_driver::Request::new(method, target, 1, &headers);
         driver.handle.pending_request(&request);
         driver.handle.buffer(body);
@@ -133,7 +152,12 @@ impl<W: Write> Driver<W> {
         let handle = Handle {
             core,
             rx: RxBuf::new(vec![0; options.receive_buffer.max(8 * 1024)]),
-            tx: TxRing::new(vec![0; options.transmit_buffer.max(websocket_driver::MIN_TX_CAPACITY)]),
+            tx: TxRing::new(vec![
+                0;
+                options
+                    .transmit_buffer
+                    .max(websocket_driver::MIN_TX_CAPACITY)
+            ]),
             socket,
             rng: RandCore(StdRng::from_os_rng()),
             options,
@@ -154,7 +178,10 @@ impl<W: Write> Driver<W> {
             epoch: StdInstant::now(),
             write_failed: false,
         };
-        Driver { handle, handlers: Handlers::default() }
+        Driver {
+            handle,
+            handlers: Handlers::default(),
+        }
     }
 
     /// Registers an extension (X1), before `start`.
@@ -230,6 +257,14 @@ impl<W: Write> Driver<W> {
         }
     }
 
+    /// Starts the closing handshake (code 1000 by default); before open, closes at once and fires the
+    /// close event (S3). The same as [`Handle::close`], with the events it causes run at once.
+    pub fn close(&mut self, code: Option<u16>, reason: &str) -> bool {
+        let closed = self.handle.close(code, reason);
+        self.dispatch();
+        closed
+    }
+
     /// The socket, for example to read from it.
     pub fn socket(&self) -> &W {
         &self.handle.socket
@@ -268,19 +303,32 @@ impl<W: Write> Handle<W> {
         if self.started || !websocket_driver::handshake::is_valid_header(name, value) {
             return false;
         }
-        self.request_headers.push((name.to_owned(), value.to_owned()));
+        self.request_headers
+            .push((name.to_owned(), value.to_owned()));
         true
     }
 
     /// Pre-parsed mode: answer now (the request is not in the buffer).
     fn pending_request(&mut self, request: &websocket_driver::Request<'_>) {
         self.started = true;
-        let extensions = request.header("sec-websocket-extensions").map(|v| String::from_utf8_lossy(v).into_owned());
-        let Some(answer) = self.negotiate(extensions.as_deref()) else { return };
+        let extensions = request
+            .header("sec-websocket-extensions")
+            .map(|v| String::from_utf8_lossy(v).into_owned());
+        let Some(answer) = self.negotiate(extensions.as_deref()) else {
+            return;
+        };
         let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-        let headers: Vec<(&str, &str)> = self.request_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let accept =
-            Accept { protocols: &protocols, headers: &headers, extensions: answer.as_deref(), secure: self.options.secure };
+        let headers: Vec<(&str, &str)> = self
+            .request_headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let accept = Accept {
+            protocols: &protocols,
+            headers: &headers,
+            extensions: answer.as_deref(),
+            secure: self.options.secure,
+        };
         let result = self.core.accept_request(&mut self.tx, request, &accept);
         self.after_accept(result);
         self.flush();
@@ -300,14 +348,17 @@ impl<W: Write> Handle<W> {
 
     /// The server's extension answer, or a refusal (H3) when the offer cannot be parsed.
     fn negotiate(&mut self, offer: Option<&str>) -> Option<Option<String>> {
-        let Some(offer) = offer else { return Some(None) };
+        let Some(offer) = offer else {
+            return Some(None);
+        };
         match self.extensions.generate_response(offer) {
             Ok(answer) => Some(answer),
             Err(_) => {
                 let reason = format!("Invalid Sec-WebSocket-Extensions header: {offer}");
                 let _ = self.core.refuse(&mut self.rx, &mut self.tx, 400, &reason);
                 self.actions.push_back(Action::Error(reason.clone()));
-                self.actions.push_back(Action::Close(CloseEvent { code: 1002, reason }));
+                self.actions
+                    .push_back(Action::Close(CloseEvent { code: 1002, reason }));
                 self.flush();
                 None
             }
@@ -316,9 +367,13 @@ impl<W: Write> Handle<W> {
 
     fn after_accept(&mut self, result: Result<Option<usize>, HandshakeCallError>) {
         match result {
-            Ok(_) => self.core.set_allowed_rsv(Rsv::from_bits(self.extensions.allowed_rsv())),
+            Ok(_) => self
+                .core
+                .set_allowed_rsv(Rsv::from_bits(self.extensions.allowed_rsv())),
             Err(HandshakeCallError::Handshake(e)) => {
-                self.actions.push_back(Action::Error(format!("Error during WebSocket handshake: {e}")));
+                self.actions.push_back(Action::Error(format!(
+                    "Error during WebSocket handshake: {e}"
+                )));
             }
             Err(e) => self.actions.push_back(Action::Error(e.to_string())),
         }
@@ -327,14 +382,28 @@ impl<W: Write> Handle<W> {
     /// Starts the handshake (see [`Driver::start`]).
     pub fn start(&mut self) -> bool {
         if self.core.role() == websocket_driver::Role::Server {
-            let Some(request) = self.core.request(&self.rx) else { return false };
+            let Some(request) = self.core.request(&self.rx) else {
+                return false;
+            };
             self.started = true;
-            let offer = request.header("sec-websocket-extensions").map(|v| String::from_utf8_lossy(v).into_owned());
-            let Some(answer) = self.negotiate(offer.as_deref()) else { return false };
+            let offer = request
+                .header("sec-websocket-extensions")
+                .map(|v| String::from_utf8_lossy(v).into_owned());
+            let Some(answer) = self.negotiate(offer.as_deref()) else {
+                return false;
+            };
             let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-            let headers: Vec<(&str, &str)> = self.request_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-            let accept =
-                Accept { protocols: &protocols, headers: &headers, extensions: answer.as_deref(), secure: self.options.secure };
+            let headers: Vec<(&str, &str)> = self
+                .request_headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let accept = Accept {
+                protocols: &protocols,
+                headers: &headers,
+                extensions: answer.as_deref(),
+                secure: self.options.secure,
+            };
             let result = self.core.accept(&mut self.rx, &mut self.tx, &accept);
             let ok = result.is_ok();
             self.after_accept(result);
@@ -345,12 +414,25 @@ impl<W: Write> Handle<W> {
             return false;
         }
         self.started = true;
-        let Some(url) = self.url.clone() else { return false };
-        let Ok(url) = Url::parse_ws(&url) else { return false };
+        let Some(url) = self.url.clone() else {
+            return false;
+        };
+        let Ok(url) = Url::parse_ws(&url) else {
+            return false;
+        };
         let offer = self.extensions.generate_offer();
         let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-        let headers: Vec<(&str, &str)> = self.request_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let request = ClientRequest { url: &url, protocols: &protocols, headers: &headers, extensions: offer.as_deref() };
+        let headers: Vec<(&str, &str)> = self
+            .request_headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let request = ClientRequest {
+            url: &url,
+            protocols: &protocols,
+            headers: &headers,
+            extensions: offer.as_deref(),
+        };
         let result = self.core.start(&mut self.tx, &mut self.rng, &request);
         self.flush();
         match result {
@@ -366,7 +448,9 @@ impl<W: Write> Handle<W> {
     pub(crate) fn pump(&mut self) {
         loop {
             let now = self.now();
-            let event = self.core.poll(&mut self.rx, &mut self.tx, &mut self.rng, now);
+            let event = self
+                .core
+                .poll(&mut self.rx, &mut self.tx, &mut self.rng, now);
             let action = match event {
                 Ok(None) => break,
                 Ok(Some(Event::TxFull { .. })) => {
@@ -376,7 +460,13 @@ impl<W: Write> Handle<W> {
                     }
                     continue;
                 }
-                Ok(Some(event)) => match owned(event, &mut self.request, &mut self.incoming, &mut self.status, &mut self.response_headers) {
+                Ok(Some(event)) => match owned(
+                    event,
+                    &mut self.request,
+                    &mut self.incoming,
+                    &mut self.status,
+                    &mut self.response_headers,
+                ) {
                     Some(action) => action,
                     None => continue,
                 },
@@ -390,10 +480,18 @@ impl<W: Write> Handle<W> {
                 Err(e) => Action::Error(e.to_string()),
             };
             let action = match action {
-                Action::Assembled { kind, rsv, data } if !rsv.is_empty() => self.extended_message(kind, rsv, data),
-                Action::Assembled { kind: DataKind::Text, data, .. } => {
+                Action::Assembled { kind, rsv, data } if !rsv.is_empty() => {
+                    self.extended_message(kind, rsv, data)
+                }
+                Action::Assembled {
+                    kind: DataKind::Text,
+                    data,
+                    ..
+                } => {
                     // The core checked every chunk; the whole is valid UTF-8 too.
-                    Some(Action::Message(Message::Text(String::from_utf8(data).unwrap_or_default())))
+                    Some(Action::Message(Message::Text(
+                        String::from_utf8(data).unwrap_or_default(),
+                    )))
                 }
                 Action::Assembled { data, .. } => Some(Action::Message(Message::Binary(data))),
                 Action::Open => self.opened(),
@@ -409,13 +507,36 @@ impl<W: Write> Handle<W> {
     }
 
     /// A message carrying extension bits, assembled: through the extensions (X1, X4, X5).
-    pub(crate) fn extended_message(&mut self, kind: DataKind, rsv: Rsv, data: Vec<u8>) -> Option<Action> {
-        let kind = if kind == DataKind::Text { MessageKind::Text } else { MessageKind::Binary };
-        let message = ExtMessage { kind, rsv: rsv.bits(), data };
-        match self.extensions.process_incoming(message, self.options.max_length) {
-            Ok(ExtMessage { kind: MessageKind::Text, data, .. }) => match String::from_utf8(data) {
+    pub(crate) fn extended_message(
+        &mut self,
+        kind: DataKind,
+        rsv: Rsv,
+        data: Vec<u8>,
+    ) -> Option<Action> {
+        let kind = if kind == DataKind::Text {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        };
+        let message = ExtMessage {
+            kind,
+            rsv: rsv.bits(),
+            data,
+        };
+        match self
+            .extensions
+            .process_incoming(message, self.options.max_length)
+        {
+            Ok(ExtMessage {
+                kind: MessageKind::Text,
+                data,
+                ..
+            }) => match String::from_utf8(data) {
                 Ok(text) => Some(Action::Message(Message::Text(text))),
-                Err(_) => self.fail(CloseCode::INVALID_DATA, "Could not decode a text frame as UTF-8"),
+                Err(_) => self.fail(
+                    CloseCode::INVALID_DATA,
+                    "Could not decode a text frame as UTF-8",
+                ),
             },
             Ok(ExtMessage { data, .. }) => Some(Action::Message(Message::Binary(data))),
             Err(e) => {
@@ -435,13 +556,22 @@ impl<W: Write> Handle<W> {
             }
             reason_cut = &reason_cut[..end];
         }
-        if self.core.abort(&mut self.tx, &mut self.rng, code, reason_cut).is_err() {
+        if self
+            .core
+            .abort(&mut self.tx, &mut self.rng, code, reason_cut)
+            .is_err()
+        {
             self.flush();
-            let _ = self.core.abort(&mut self.tx, &mut self.rng, code, reason_cut);
+            let _ = self
+                .core
+                .abort(&mut self.tx, &mut self.rng, code, reason_cut);
         }
         self.extensions.close();
         self.actions.push_back(Action::Error(reason.to_owned()));
-        Some(Action::Close(CloseEvent { code: code.0, reason: reason.to_owned() }))
+        Some(Action::Close(CloseEvent {
+            code: code.0,
+            reason: reason.to_owned(),
+        }))
     }
 
     /// Open: a client activates the extensions the server chose (X2), then queued sends go out.
@@ -457,14 +587,20 @@ impl<W: Write> Handle<W> {
             if !answer.is_empty()
                 && let Err(e) = self.extensions.activate(&answer)
             {
-                return self.fail(CloseCode::MANDATORY_EXTENSION, &format!("Error during WebSocket handshake: {e}"));
+                return self.fail(
+                    CloseCode::MANDATORY_EXTENSION,
+                    &format!("Error during WebSocket handshake: {e}"),
+                );
             }
-            self.core.set_allowed_rsv(Rsv::from_bits(self.extensions.allowed_rsv()));
+            self.core
+                .set_allowed_rsv(Rsv::from_bits(self.extensions.allowed_rsv()));
         }
         self.actions.push_back(Action::Open);
         while let Some(queued) = self.queue.pop_front() {
             match queued {
-                Queued::Message(Message::Text(text)) => self.send(DataKind::Text, text.into_bytes()),
+                Queued::Message(Message::Text(text)) => {
+                    self.send(DataKind::Text, text.into_bytes())
+                }
                 Queued::Message(Message::Binary(data)) => self.send(DataKind::Binary, data),
                 Queued::Ping(payload) => self.control(|core, tx, rng| core.ping(tx, rng, &payload)),
                 Queued::Pong(payload) => self.control(|core, tx, rng| core.pong(tx, rng, &payload)),
@@ -524,8 +660,16 @@ impl<W: Write> Handle<W> {
         let (rsv, mut data) = if self.extensions.is_empty() {
             (Rsv::NONE, data)
         } else {
-            let ext_kind = if kind == DataKind::Text { MessageKind::Text } else { MessageKind::Binary };
-            match self.extensions.process_outgoing(ExtMessage { kind: ext_kind, rsv: 0, data }) {
+            let ext_kind = if kind == DataKind::Text {
+                MessageKind::Text
+            } else {
+                MessageKind::Binary
+            };
+            match self.extensions.process_outgoing(ExtMessage {
+                kind: ext_kind,
+                rsv: 0,
+                data,
+            }) {
                 Ok(message) => (Rsv::from_bits(message.rsv), message.data),
                 Err(e) => {
                     let (code, reason) = close_of(&e);
@@ -540,14 +684,26 @@ impl<W: Write> Handle<W> {
             return self.control(|core, tx, rng| core.text(tx, rng, &text));
         }
         loop {
-            match self.core.send_fragment(&mut self.tx, &mut self.rng, kind, rsv, &data, true) {
+            match self
+                .core
+                .send_fragment(&mut self.tx, &mut self.rng, kind, rsv, &data, true)
+            {
                 Ok(()) => break,
                 Err(SendError::Full { .. }) if self.tx.ready() > 0 => self.flush(),
                 Err(SendError::Full { .. } | SendError::TooLarge { .. }) => {
                     self.flush();
-                    match self.core.send_zero_copy(&mut self.tx, &mut self.rng, kind, rsv, &mut data) {
+                    match self.core.send_zero_copy(
+                        &mut self.tx,
+                        &mut self.rng,
+                        kind,
+                        rsv,
+                        &mut data,
+                    ) {
                         Ok(header) => {
-                            let ok = self.socket.write_all(header.as_bytes()).and_then(|()| self.socket.write_all(&data));
+                            let ok = self
+                                .socket
+                                .write_all(header.as_bytes())
+                                .and_then(|()| self.socket.write_all(&data));
                             self.write_failed |= ok.is_err();
                             self.tx.resume();
                             break;
@@ -565,14 +721,23 @@ impl<W: Write> Handle<W> {
         !self.write_failed
     }
 
-    fn control(&mut self, mut f: impl FnMut(&mut Core, &mut TxRing<Vec<u8>>, &mut RandCore<StdRng>) -> Result<(), SendError>) -> bool {
+    fn control(
+        &mut self,
+        mut f: impl FnMut(
+            &mut Core,
+            &mut TxRing<Vec<u8>>,
+            &mut RandCore<StdRng>,
+        ) -> Result<(), SendError>,
+    ) -> bool {
         loop {
             match f(&mut self.core, &mut self.tx, &mut self.rng) {
                 Ok(()) => {
                     self.flush();
                     return !self.write_failed;
                 }
-                Err(SendError::Full { .. }) if !self.write_failed && self.tx.ready() > 0 => self.flush(),
+                Err(SendError::Full { .. }) if !self.write_failed && self.tx.ready() > 0 => {
+                    self.flush()
+                }
                 Err(_) => return false,
             }
         }
@@ -621,7 +786,10 @@ impl<W: Write> Handle<W> {
 
     /// The negotiated subprotocol.
     pub fn protocol(&self) -> Option<&str> {
-        self.core.protocol().and_then(|i| self.options.protocols.get(i)).map(String::as_str)
+        self.core
+            .protocol()
+            .and_then(|i| self.options.protocols.get(i))
+            .map(String::as_str)
     }
 
     /// The state, as the original's `readyState`.
@@ -698,7 +866,14 @@ fn close_of(e: &ExtensionError) -> (u16, String) {
 }
 
 fn pairs(headers: websocket_driver::handshake::Headers<'_>) -> Vec<(String, String)> {
-    headers.map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned())).collect()
+    headers
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Turns a core event into an owned action, assembling chunks into whole messages (one copy).
@@ -711,8 +886,14 @@ fn owned(
 ) -> Option<Action> {
     let (kind, rsv, data, fin) = match event {
         Event::Connect(request) => {
-            *last_request = Some((request.method().to_owned(), request.target().to_owned(), request.is_websocket()));
-            return Some(Action::Connect { websocket: request.is_websocket() });
+            *last_request = Some((
+                request.method().to_owned(),
+                request.target().to_owned(),
+                request.is_websocket(),
+            ));
+            return Some(Action::Connect {
+                websocket: request.is_websocket(),
+            });
         }
         Event::Body(_) => return None,
         Event::Open { response } => {
@@ -730,21 +911,41 @@ fn owned(
         Event::Ping(payload) => return Some(Action::Ping(payload.to_vec())),
         Event::Pong(payload) => return Some(Action::Pong(payload.to_vec())),
         Event::Close { code, reason } => {
-            return Some(Action::Close(CloseEvent { code: code.0, reason: reason.to_owned() }));
+            return Some(Action::Close(CloseEvent {
+                code: code.0,
+                reason: reason.to_owned(),
+            }));
         }
         // A whole message in one view: one copy, and text needs no second UTF-8 check.
-        Event::Text { data, fin: true } if incoming.is_none() => return Some(Action::Message(Message::Text(data.to_owned()))),
-        Event::Binary { data, fin: true } if incoming.is_none() => return Some(Action::Message(Message::Binary(data.to_vec()))),
+        Event::Text { data, fin: true } if incoming.is_none() => {
+            return Some(Action::Message(Message::Text(data.to_owned())));
+        }
+        Event::Binary { data, fin: true } if incoming.is_none() => {
+            return Some(Action::Message(Message::Binary(data.to_vec())));
+        }
         Event::Text { data, fin } => (DataKind::Text, Rsv::NONE, data.as_bytes(), fin),
         Event::Binary { data, fin } => (DataKind::Binary, Rsv::NONE, data, fin),
-        Event::Extension { kind, rsv, data, fin } => (kind, rsv, data, fin),
+        Event::Extension {
+            kind,
+            rsv,
+            data,
+            fin,
+        } => (kind, rsv, data, fin),
         _ => return None,
     };
-    let mut partial = incoming.take().unwrap_or(Incoming { kind, rsv, data: Vec::new() });
+    let mut partial = incoming.take().unwrap_or(Incoming {
+        kind,
+        rsv,
+        data: Vec::new(),
+    });
     partial.data.extend_from_slice(data);
     if !fin {
         *incoming = Some(partial);
         return None;
     }
-    Some(Action::Assembled { kind: partial.kind, rsv: partial.rsv, data: partial.data })
+    Some(Action::Assembled {
+        kind: partial.kind,
+        rsv: partial.rsv,
+        data: partial.data,
+    })
 }

@@ -47,7 +47,12 @@ impl<W: Write> Handlers<W> {
                     handle.start();
                 }
                 None => {
-                    let _ = handle.core.refuse(&mut handle.rx, &mut handle.tx, 400, "Not a WebSocket request");
+                    let _ = handle.core.refuse(
+                        &mut handle.rx,
+                        &mut handle.tx,
+                        400,
+                        "Not a WebSocket request",
+                    );
                     handle.flush();
                 }
             },

@@ -57,8 +57,13 @@ pub enum ReadyState {
 
 /// The original's `isWebSocket`: whether an HTTP request is a WebSocket upgrade (V4): method GET, a
 /// `Connection` header with `upgrade`, `Upgrade: websocket`.
-pub fn is_websocket<'h>(method: &str, headers: impl IntoIterator<Item = (&'h str, &'h [u8])>) -> bool {
-    let headers: Vec<websocket_driver::Header<'h>> =
-        headers.into_iter().map(|(name, value)| websocket_driver::Header { name, value }).collect();
+pub fn is_websocket<'h>(
+    method: &str,
+    headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
+) -> bool {
+    let headers: Vec<websocket_driver::Header<'h>> = headers
+        .into_iter()
+        .map(|(name, value)| websocket_driver::Header { name, value })
+        .collect();
     websocket_driver::Request::new(method, "/", 1, &headers).is_websocket()
 }

@@ -25,8 +25,13 @@ pub struct Proxy<'d, W: Write> {
 impl<W: Write> Driver<W> {
     /// Goes through the HTTP proxy at `url` (`http:` or `https:`, with optional `user:pass@`).
     pub fn proxy(&mut self, url: &str) -> Result<Proxy<'_, W>, ErrorEvent> {
-        Url::parse(url).map_err(|e| ErrorEvent { message: format!("Invalid proxy URL: {e}") })?;
-        self.handle.proxy = Some(ProxyState { url: url.to_owned(), headers: Vec::new() });
+        Url::parse(url).map_err(|e| ErrorEvent {
+            message: format!("Invalid proxy URL: {e}"),
+        })?;
+        self.handle.proxy = Some(ProxyState {
+            url: url.to_owned(),
+            headers: Vec::new(),
+        });
         Ok(Proxy { driver: self })
     }
 }
@@ -44,10 +49,22 @@ impl<W: Write> Proxy<'_, W> {
     /// Sends the CONNECT request.
     pub fn start(self) -> bool {
         let handle = &mut self.driver.handle;
-        let (Some(proxy), Some(target)) = (&handle.proxy, handle.url().map(str::to_owned)) else { return false };
-        let (Ok(proxy_url), Ok(target_url)) = (Url::parse(&proxy.url), Url::parse_ws(&target)) else { return false };
-        let headers: Vec<(&str, &str)> = proxy.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let ok = handle.core.connect_proxy(&mut handle.tx, &target_url, &proxy_url, &headers).is_ok();
+        let (Some(proxy), Some(target)) = (&handle.proxy, handle.url().map(str::to_owned)) else {
+            return false;
+        };
+        let (Ok(proxy_url), Ok(target_url)) = (Url::parse(&proxy.url), Url::parse_ws(&target))
+        else {
+            return false;
+        };
+        let headers: Vec<(&str, &str)> = proxy
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let ok = handle
+            .core
+            .connect_proxy(&mut handle.tx, &target_url, &proxy_url, &headers)
+            .is_ok();
         handle.flush();
         ok
     }

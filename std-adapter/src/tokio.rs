@@ -11,9 +11,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use futures_core::Stream;
 use futures_sink::Sink;
-use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::{CloseEvent, Driver, Message, Options, ReadyState};
 
@@ -44,7 +44,10 @@ pub struct WebSocketStream<S> {
 /// the application sends in answer goes out before the next frame is read.
 fn wire(driver: &mut Driver<Vec<u8>>) -> Inbox {
     fn push(inbox: &Inbox, ws: &mut crate::Handle<Vec<u8>>, item: Item) {
-        inbox.lock().unwrap_or_else(|e| e.into_inner()).push_back(item);
+        inbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(item);
         ws.pause();
     }
     let inbox = Inbox::default();
@@ -60,7 +63,16 @@ fn wire(driver: &mut Driver<Vec<u8>>) -> Inbox {
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     fn new(mut driver: Driver<Vec<u8>>, io: S) -> Self {
         let inbox = wire(&mut driver);
-        WebSocketStream { driver, io, inbox, read_buf: vec![0; 64 * 1024], out: Vec::new(), written: 0, done: false, close: None }
+        WebSocketStream {
+            driver,
+            io,
+            inbox,
+            read_buf: vec![0; 64 * 1024],
+            out: Vec::new(),
+            written: 0,
+            done: false,
+            close: None,
+        }
     }
 
     /// Moves what the driver wrote into the output buffer.
@@ -104,16 +116,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 ReadyState::Open => return Ok(self),
                 _ => {
                     let reason = self.inbox.lock().ok().and_then(|inbox| {
-                        inbox.iter().find_map(|i| if let Item::Error(e) = i { Some(e.clone()) } else { None })
+                        inbox.iter().find_map(|i| {
+                            if let Item::Error(e) = i {
+                                Some(e.clone())
+                            } else {
+                                None
+                            }
+                        })
                     });
-                    return Err(io::Error::new(io::ErrorKind::ConnectionRefused, reason.unwrap_or_else(|| "handshake failed".into())));
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionRefused,
+                        reason.unwrap_or_else(|| "handshake failed".into()),
+                    ));
                 }
             }
             let n = self.io.read(&mut self.read_buf).await?;
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
-            let WebSocketStream { driver, read_buf, .. } = &mut self;
+            let WebSocketStream {
+                driver, read_buf, ..
+            } = &mut self;
             driver.parse(&read_buf[..n]);
         }
     }
@@ -131,7 +154,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
 /// Server: reads the request on `io`, accepts it (after `setup` added extensions or headers) and returns
 /// the open WebSocket.
-pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(io: S, options: Options, setup: impl FnOnce(&mut Driver<Vec<u8>>)) -> io::Result<WebSocketStream<S>> {
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
+    io: S,
+    options: Options,
+    setup: impl FnOnce(&mut Driver<Vec<u8>>),
+) -> io::Result<WebSocketStream<S>> {
     let mut driver = Driver::server(Vec::new(), options);
     setup(&mut driver);
     WebSocketStream::new(driver, io).handshake().await
@@ -157,7 +184,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            let item = this.inbox.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+            let item = this
+                .inbox
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front();
             match item {
                 Some(Item::Message(message)) => return Poll::Ready(Some(Ok(message))),
                 Some(Item::Close(event)) => {
@@ -184,11 +215,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
             if n == 0 {
                 this.done = true;
                 if this.close.is_none() {
-                    this.close = Some(CloseEvent { code: 1006, reason: String::new() });
+                    this.close = Some(CloseEvent {
+                        code: 1006,
+                        reason: String::new(),
+                    });
                 }
                 return Poll::Ready(None);
             }
-            let WebSocketStream { driver, read_buf, .. } = this;
+            let WebSocketStream {
+                driver, read_buf, ..
+            } = this;
             driver.parse(&read_buf[..n]);
         }
     }
@@ -211,7 +247,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
         if this.driver.message(message) {
             Ok(())
         } else {
-            Err(io::Error::new(io::ErrorKind::NotConnected, "the connection is closed"))
+            Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the connection is closed",
+            ))
         }
     }
 

@@ -26,7 +26,8 @@ fn echo_server(deflate: bool) -> String {
                 while let Ok(Some(incoming)) = connection.recv() {
                     match incoming {
                         Incoming::Message(m) => {
-                            if connection.send(m).is_err() {
+                            let sent = connection.send(m);
+                            if sent.is_err() {
                                 break;
                             }
                         }

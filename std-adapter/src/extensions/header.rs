@@ -70,7 +70,10 @@ impl Params {
 
     /// Every value of `name`, in header order (RFC 6455 §9.1).
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ParamValue> + 'a {
-        self.entries.iter().filter(move |(n, _)| n == name).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     /// All parameters in header order (RFC 6455 §9.1).
@@ -97,7 +100,9 @@ impl From<Vec<(String, ParamValue)>> for Params {
 
 impl FromIterator<(String, ParamValue)> for Params {
     fn from_iter<I: IntoIterator<Item = (String, ParamValue)>>(iter: I) -> Self {
-        Params { entries: iter.into_iter().collect() }
+        Params {
+            entries: iter.into_iter().collect(),
+        }
     }
 }
 
@@ -121,7 +126,10 @@ pub struct Offer {
 impl Offer {
     /// An element with no parameters (RFC 6455 §9.1).
     pub fn new(name: impl Into<String>) -> Self {
-        Offer { name: name.into(), params: Params::new() }
+        Offer {
+            name: name.into(),
+            params: Params::new(),
+        }
     }
 }
 
@@ -155,7 +163,10 @@ impl Cursor<'_> {
     }
 
     fn error(&self, reason: &'static str) -> ExtensionError {
-        ExtensionError::InvalidHeader { offset: self.pos, reason }
+        ExtensionError::InvalidHeader {
+            offset: self.pos,
+            reason,
+        }
     }
 
     /// Skips optional whitespace (RFC 7230 §3.2.3 OWS).
@@ -225,9 +236,15 @@ pub(crate) fn parse_with_limits(
     max_elements: usize,
 ) -> Result<Vec<Offer>, ExtensionError> {
     if value.len() > max_len {
-        return Err(ExtensionError::InvalidHeader { offset: max_len, reason: "header value too long" });
+        return Err(ExtensionError::InvalidHeader {
+            offset: max_len,
+            reason: "header value too long",
+        });
     }
-    let mut cur = Cursor { bytes: value.as_bytes(), pos: 0 };
+    let mut cur = Cursor {
+        bytes: value.as_bytes(),
+        pos: 0,
+    };
     let mut offers = Vec::new();
     loop {
         // Empty elements and the whitespace around them are ignored (RFC 7230 §7).

@@ -28,7 +28,9 @@ pub mod header;
 mod registry;
 
 pub use deflate::PermessageDeflate;
-pub use header::{MAX_ELEMENTS, MAX_HEADER_LEN, Offer, ParamValue, Params, parse_header, serialize};
+pub use header::{
+    MAX_ELEMENTS, MAX_HEADER_LEN, Offer, ParamValue, Params, parse_header, serialize,
+};
 pub use registry::Extensions;
 
 /// RSV1 in the position it has in a frame's first byte (RFC 6455 §5.2); permessage-deflate's bit (RFC 7692 §6).
@@ -74,12 +76,20 @@ pub struct Message {
 impl Message {
     /// A text message with no RSV bits (RFC 6455 §5.6).
     pub fn text(data: impl Into<Vec<u8>>) -> Self {
-        Message { kind: MessageKind::Text, rsv: 0, data: data.into() }
+        Message {
+            kind: MessageKind::Text,
+            rsv: 0,
+            data: data.into(),
+        }
     }
 
     /// A binary message with no RSV bits (RFC 6455 §5.6).
     pub fn binary(data: impl Into<Vec<u8>>) -> Self {
-        Message { kind: MessageKind::Binary, rsv: 0, data: data.into() }
+        Message {
+            kind: MessageKind::Binary,
+            rsv: 0,
+            data: data.into(),
+        }
     }
 }
 
@@ -118,7 +128,10 @@ pub enum ExtensionError {
 impl ExtensionError {
     /// A processing error with close code `code` (RFC 6455 §7.4.1).
     pub fn processing(code: u16, reason: impl Into<String>) -> Self {
-        ExtensionError::Processing { code, reason: reason.into() }
+        ExtensionError::Processing {
+            code,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -126,17 +139,32 @@ impl fmt::Display for ExtensionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExtensionError::InvalidHeader { offset, reason } => {
-                write!(f, "invalid Sec-WebSocket-Extensions header at byte {offset}: {reason}")
+                write!(
+                    f,
+                    "invalid Sec-WebSocket-Extensions header at byte {offset}: {reason}"
+                )
             }
-            ExtensionError::DuplicateExtension(name) => write!(f, "extension {name} appears more than once"),
+            ExtensionError::DuplicateExtension(name) => {
+                write!(f, "extension {name} appears more than once")
+            }
             ExtensionError::UnknownExtension(name) => {
-                write!(f, "server responded with extension {name}, which was not offered")
+                write!(
+                    f,
+                    "server responded with extension {name}, which was not offered"
+                )
             }
             ExtensionError::RsvConflict(name) => {
-                write!(f, "extension {name} claims RSV bits that are invalid or already in use")
+                write!(
+                    f,
+                    "extension {name} claims RSV bits that are invalid or already in use"
+                )
             }
-            ExtensionError::RejectedParams(name) => write!(f, "extension {name} rejected the response's parameters"),
-            ExtensionError::Processing { code, reason } => write!(f, "extension error ({code}): {reason}"),
+            ExtensionError::RejectedParams(name) => {
+                write!(f, "extension {name} rejected the response's parameters")
+            }
+            ExtensionError::Processing { code, reason } => {
+                write!(f, "extension error ({code}): {reason}")
+            }
         }
     }
 }
@@ -161,7 +189,11 @@ pub trait Extension: Send {
 pub trait Session: Send {
     /// Transforms a received message; sessions run in reverse negotiation order (RFC 6455 §9.1). A
     /// session clears the RSV bits it consumed. The result must not exceed `max_length` bytes.
-    fn process_incoming(&mut self, msg: Message, max_length: u64) -> Result<Message, ExtensionError>;
+    fn process_incoming(
+        &mut self,
+        msg: Message,
+        max_length: u64,
+    ) -> Result<Message, ExtensionError>;
     /// Transforms a message to send; sessions run in negotiation order (RFC 6455 §9.1). A session sets
     /// the RSV bits it used.
     fn process_outgoing(&mut self, msg: Message) -> Result<Message, ExtensionError>;

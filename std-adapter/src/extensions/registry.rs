@@ -10,8 +10,8 @@ use std::fmt;
 
 use super::header::{Offer, Params, parse_header, serialize};
 use super::{
-    CLOSE_EXTENSION_ERROR, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, ClientSession, Extension, ExtensionError, Message,
-    RSV_MASK, Session,
+    CLOSE_EXTENSION_ERROR, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, ClientSession, Extension,
+    ExtensionError, Message, RSV_MASK, Session,
 };
 
 /// A negotiated session with the name and RSV bits of its extension.
@@ -35,7 +35,10 @@ pub struct Extensions {
 impl fmt::Debug for Extensions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Extensions")
-            .field("registered", &self.registered.iter().map(|e| e.name()).collect::<Vec<_>>())
+            .field(
+                "registered",
+                &self.registered.iter().map(|e| e.name()).collect::<Vec<_>>(),
+            )
             .field("active", &self.active().collect::<Vec<_>>())
             .finish()
     }
@@ -83,7 +86,10 @@ impl Extensions {
             if params.is_empty() {
                 continue;
             }
-            offers.extend(params.into_iter().map(|params| Offer { name: ext.name().to_owned(), params }));
+            offers.extend(params.into_iter().map(|params| Offer {
+                name: ext.name().to_owned(),
+                params,
+            }));
             self.pending.push((index, session));
         }
         (!offers.is_empty()).then(|| serialize(&offers))
@@ -110,7 +116,11 @@ impl Extensions {
             if self.active.iter().any(|a| a.name == name) {
                 return Err(ExtensionError::DuplicateExtension(name));
             }
-            let Some(slot) = self.pending.iter().position(|(i, _)| self.registered[*i].name() == name) else {
+            let Some(slot) = self
+                .pending
+                .iter()
+                .position(|(i, _)| self.registered[*i].name() == name)
+            else {
                 return Err(ExtensionError::UnknownExtension(name));
             };
             let (index, mut session) = self.pending.swap_remove(slot);
@@ -130,21 +140,35 @@ impl Extensions {
     /// extension is accepted (RFC 6455 §4.2.2, §9.1). Extensions answer in registration order, each from
     /// its own offers in the client's order; one whose RSV bits an accepted extension took is skipped. A
     /// malformed header is an `Err`: refuse the request with `400 Invalid Sec-WebSocket-Extensions header`.
-    pub fn generate_response(&mut self, offer_header: &str) -> Result<Option<String>, ExtensionError> {
+    pub fn generate_response(
+        &mut self,
+        offer_header: &str,
+    ) -> Result<Option<String>, ExtensionError> {
         self.close();
         let offers = parse_header(offer_header)?;
         let mut response = Vec::new();
         for ext in &self.registered {
             let name = ext.name();
-            let mine: Vec<&Params> = offers.iter().filter(|o| o.name == name).map(|o| &o.params).collect();
+            let mine: Vec<&Params> = offers
+                .iter()
+                .filter(|o| o.name == name)
+                .map(|o| &o.params)
+                .collect();
             let rsv = ext.rsv();
             let taken = self.active.iter().fold(0, |bits, a| bits | a.rsv);
             if mine.is_empty() || rsv & taken != 0 {
                 continue;
             }
             if let Some(mut session) = ext.server_session(&mine) {
-                response.push(Offer { name: name.to_owned(), params: session.response() });
-                self.active.push(Active { name: name.to_owned(), rsv, session });
+                response.push(Offer {
+                    name: name.to_owned(),
+                    params: session.response(),
+                });
+                self.active.push(Active {
+                    name: name.to_owned(),
+                    rsv,
+                    session,
+                });
             }
         }
         Ok((!response.is_empty()).then(|| serialize(&response)))
@@ -158,15 +182,25 @@ impl Extensions {
     /// Runs a received message through the active sessions in reverse order (RFC 6455 §9.1). `msg.rsv`
     /// holds the bits of its first frame. Bits no active session owns fail with 1002 (RFC 6455 §5.2); bits
     /// left set by their session fail with 1010; a result over `max_length` bytes fails with 1009.
-    pub fn process_incoming(&mut self, mut msg: Message, max_length: u64) -> Result<Message, ExtensionError> {
+    pub fn process_incoming(
+        &mut self,
+        mut msg: Message,
+        max_length: u64,
+    ) -> Result<Message, ExtensionError> {
         if msg.rsv & !self.allowed_rsv() != 0 {
-            return Err(ExtensionError::processing(CLOSE_PROTOCOL_ERROR, "RSV bits set without a negotiated extension"));
+            return Err(ExtensionError::processing(
+                CLOSE_PROTOCOL_ERROR,
+                "RSV bits set without a negotiated extension",
+            ));
         }
         for active in self.active.iter_mut().rev() {
             msg = active.session.process_incoming(msg, max_length)?;
         }
         if msg.rsv != 0 {
-            return Err(ExtensionError::processing(CLOSE_EXTENSION_ERROR, "RSV bits left unprocessed"));
+            return Err(ExtensionError::processing(
+                CLOSE_EXTENSION_ERROR,
+                "RSV bits left unprocessed",
+            ));
         }
         if msg.data.len() as u64 > max_length {
             return Err(ExtensionError::processing(CLOSE_TOO_BIG, "message too big"));

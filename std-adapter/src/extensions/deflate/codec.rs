@@ -41,7 +41,12 @@ pub(crate) struct Deflater {
 impl Deflater {
     pub(crate) fn new(level: u32, bits: u8, reset: bool) -> Self {
         debug_assert!((9..=15).contains(&bits) && level <= 9);
-        Deflater { state: None, level, bits, reset }
+        Deflater {
+            state: None,
+            level,
+            bits,
+            reset,
+        }
     }
 
     /// Compresses one message (RFC 7692 §7.2.1): raw DEFLATE, a sync flush, and the trailing
@@ -54,7 +59,9 @@ impl Deflater {
             return Ok(vec![0x00]);
         }
         let (level, bits) = (self.level, self.bits);
-        let c = self.state.get_or_insert_with(|| Compress::new_with_window_bits(Compression::new(level), false, bits));
+        let c = self.state.get_or_insert_with(|| {
+            Compress::new_with_window_bits(Compression::new(level), false, bits)
+        });
         let mut out = Vec::with_capacity(data.len() / 2 + 64);
         let mut consumed = 0;
         loop {
@@ -99,20 +106,31 @@ pub(crate) struct Inflater {
 impl Inflater {
     pub(crate) fn new(bits: u8, reset: bool) -> Self {
         debug_assert!((9..=15).contains(&bits));
-        Inflater { state: None, bits, reset }
+        Inflater {
+            state: None,
+            bits,
+            reset,
+        }
     }
 
     /// Inflates one message payload with `00 00 ff ff` appended (RFC 7692 §7.2.2). Stops with 1009 once
     /// more than `max_length` bytes come out (having inflated at most `max_length + 1`), with 1007 as soon
     /// as a text message's output is not UTF-8 (RFC 6455 §8.1), with 1010 on corrupt DEFLATE data.
-    pub(crate) fn inflate(&mut self, payload: &[u8], max_length: u64, text: bool) -> Result<Vec<u8>, ExtensionError> {
+    pub(crate) fn inflate(
+        &mut self,
+        payload: &[u8],
+        max_length: u64,
+        text: bool,
+    ) -> Result<Vec<u8>, ExtensionError> {
         if payload.is_empty() {
             // Not valid DEFLATE (`00 00 ff ff` alone is a cut stored-block header) but unambiguous: an
             // empty message. Leave the stream untouched rather than strand it mid-block.
             return Ok(Vec::new());
         }
         let bits = self.bits;
-        let d = self.state.get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let d = self
+            .state
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
         let limit = max_length.saturating_add(1);
         let mut utf8 = Utf8Check::default();
         let mut out: Vec<u8> = Vec::new();
@@ -122,7 +140,8 @@ impl Inflater {
             loop {
                 let start = out.len();
                 // `limit - start` is at least 1: `start > max_length` returned below.
-                let room = (limit - start as u64).min(start.clamp(MIN_STEP, MAX_STEP) as u64) as usize;
+                let room =
+                    (limit - start as u64).min(start.clamp(MIN_STEP, MAX_STEP) as u64) as usize;
                 out.resize(start + room, 0);
                 let (in0, out0) = (d.total_in(), d.total_out());
                 let status = d.decompress(&input[pos..], &mut out[start..], FlushDecompress::Sync);
@@ -137,7 +156,10 @@ impl Inflater {
                 pos += consumed;
                 let status = status.map_err(|_| extension_error("invalid compressed data"))?;
                 if text && !utf8.feed(&out[start..]) {
-                    return Err(ExtensionError::processing(CLOSE_INVALID_DATA, "invalid UTF-8 in text message"));
+                    return Err(ExtensionError::processing(
+                        CLOSE_INVALID_DATA,
+                        "invalid UTF-8 in text message",
+                    ));
                 }
                 if out.len() as u64 > max_length {
                     return Err(ExtensionError::processing(CLOSE_TOO_BIG, "message too big"));
@@ -160,7 +182,10 @@ impl Inflater {
             }
         }
         if text && !utf8.is_complete() {
-            return Err(ExtensionError::processing(CLOSE_INVALID_DATA, "invalid UTF-8 in text message"));
+            return Err(ExtensionError::processing(
+                CLOSE_INVALID_DATA,
+                "invalid UTF-8 in text message",
+            ));
         }
         if self.reset || ended {
             d.reset(false);

@@ -31,8 +31,8 @@ use flate2::Compression;
 
 use super::header::{ParamValue, Params};
 use super::{
-    CLOSE_EXTENSION_ERROR, ClientSession, Extension, ExtensionError, Message, MessageKind, RSV1, ServerSession,
-    Session,
+    CLOSE_EXTENSION_ERROR, ClientSession, Extension, ExtensionError, Message, MessageKind, RSV1,
+    ServerSession, Session,
 };
 
 mod codec;
@@ -91,7 +91,10 @@ impl PermessageDeflate {
     /// # Panics
     /// If `level` is over 9.
     pub fn level(mut self, level: u32) -> Self {
-        assert!(level <= 9, "permessage-deflate level must be 0..=9, got {level}");
+        assert!(
+            level <= 9,
+            "permessage-deflate level must be 0..=9, got {level}"
+        );
         self.level = level;
         self
     }
@@ -101,7 +104,10 @@ impl PermessageDeflate {
     /// # Panics
     /// If `bits` is outside 9..=15: zlib cannot compress with an 8-bit window.
     pub fn max_window_bits(mut self, bits: u8) -> Self {
-        assert!((MIN_ZLIB_BITS..=MAX_BITS).contains(&bits), "max_window_bits must be 9..=15, got {bits}");
+        assert!(
+            (MIN_ZLIB_BITS..=MAX_BITS).contains(&bits),
+            "max_window_bits must be 9..=15, got {bits}"
+        );
         self.max_window_bits = Some(bits);
         self
     }
@@ -123,7 +129,10 @@ impl PermessageDeflate {
     /// # Panics
     /// If `bits` is outside 8..=15 (RFC 7692 §7.1.2.1).
     pub fn request_max_window_bits(mut self, bits: u8) -> Self {
-        assert!((8..=MAX_BITS).contains(&bits), "request_max_window_bits must be 8..=15, got {bits}");
+        assert!(
+            (8..=MAX_BITS).contains(&bits),
+            "request_max_window_bits must be 8..=15, got {bits}"
+        );
         self.request_max_window_bits = Some(bits);
         self
     }
@@ -135,7 +144,10 @@ impl PermessageDeflate {
         if self.no_context_takeover {
             p.push(CLIENT_NO_CONTEXT_TAKEOVER, ParamValue::True);
         }
-        p.push(CLIENT_MAX_WINDOW_BITS, self.max_window_bits.map_or(ParamValue::True, bits_value));
+        p.push(
+            CLIENT_MAX_WINDOW_BITS,
+            self.max_window_bits.map_or(ParamValue::True, bits_value),
+        );
         if self.request_no_context_takeover {
             p.push(SERVER_NO_CONTEXT_TAKEOVER, ParamValue::True);
         }
@@ -168,7 +180,10 @@ impl PermessageDeflate {
         Some(Agreed {
             deflate_bits,
             deflate_reset: self.no_context_takeover || r.client_no_context_takeover,
-            inflate_bits: r.server_max_window_bits.unwrap_or(MAX_BITS).max(MIN_ZLIB_BITS),
+            inflate_bits: r
+                .server_max_window_bits
+                .unwrap_or(MAX_BITS)
+                .max(MIN_ZLIB_BITS),
             inflate_reset: r.server_no_context_takeover,
         })
     }
@@ -208,12 +223,22 @@ impl PermessageDeflate {
             None => MAX_BITS,
             Some(None) if requested.is_none() => MAX_BITS,
             Some(offered) => {
-                let bits = offered.unwrap_or(MAX_BITS).min(requested.unwrap_or(MAX_BITS));
+                let bits = offered
+                    .unwrap_or(MAX_BITS)
+                    .min(requested.unwrap_or(MAX_BITS));
                 response.push(CLIENT_MAX_WINDOW_BITS, bits_value(bits));
                 bits.max(MIN_ZLIB_BITS)
             }
         };
-        Some((response, Agreed { deflate_bits, deflate_reset, inflate_bits, inflate_reset }))
+        Some((
+            response,
+            Agreed {
+                deflate_bits,
+                deflate_reset,
+                inflate_bits,
+                inflate_reset,
+            },
+        ))
     }
 }
 
@@ -256,9 +281,14 @@ impl Negotiation {
         let mut n = Negotiation::default();
         let mut seen = [false; 4];
         for (name, value) in params.iter() {
-            let index = [SERVER_NO_CONTEXT_TAKEOVER, CLIENT_NO_CONTEXT_TAKEOVER, SERVER_MAX_WINDOW_BITS, CLIENT_MAX_WINDOW_BITS]
-                .iter()
-                .position(|known| *known == name)?;
+            let index = [
+                SERVER_NO_CONTEXT_TAKEOVER,
+                CLIENT_NO_CONTEXT_TAKEOVER,
+                SERVER_MAX_WINDOW_BITS,
+                CLIENT_MAX_WINDOW_BITS,
+            ]
+            .iter()
+            .position(|known| *known == name)?;
             if std::mem::replace(&mut seen[index], true) {
                 return None;
             }
@@ -267,7 +297,9 @@ impl Negotiation {
                 (1, ParamValue::True) => n.client_no_context_takeover = true,
                 (2, ParamValue::Value(v)) => n.server_max_window_bits = Some(parse_bits(v)?),
                 (3, ParamValue::Value(v)) => n.client_max_window_bits = Some(Some(parse_bits(v)?)),
-                (3, ParamValue::True) if side == Side::Offer => n.client_max_window_bits = Some(None),
+                (3, ParamValue::True) if side == Side::Offer => {
+                    n.client_max_window_bits = Some(None)
+                }
                 _ => return None,
             }
         }
@@ -294,12 +326,20 @@ impl Extension for PermessageDeflate {
     }
 
     fn client_session(&self) -> Box<dyn ClientSession> {
-        Box::new(DeflateSession { options: self.clone(), response: Params::new(), codec: None })
+        Box::new(DeflateSession {
+            options: self.clone(),
+            response: Params::new(),
+            codec: None,
+        })
     }
 
     fn server_session(&self, offers: &[&Params]) -> Option<Box<dyn ServerSession>> {
         let (response, agreed) = offers.iter().find_map(|offer| self.server_accept(offer))?;
-        let mut session = DeflateSession { options: self.clone(), response, codec: None };
+        let mut session = DeflateSession {
+            options: self.clone(),
+            response,
+            codec: None,
+        };
         session.start(agreed);
         Some(Box::new(session))
     }
@@ -316,21 +356,29 @@ struct DeflateSession {
 impl DeflateSession {
     fn start(&mut self, agreed: Agreed) {
         self.codec = Some((
-            Deflater::new(self.options.level, agreed.deflate_bits, agreed.deflate_reset),
+            Deflater::new(
+                self.options.level,
+                agreed.deflate_bits,
+                agreed.deflate_reset,
+            ),
             Inflater::new(agreed.inflate_bits, agreed.inflate_reset),
         ));
     }
 
     fn codec(&mut self) -> Result<&mut (Deflater, Inflater), ExtensionError> {
-        self.codec
-            .as_mut()
-            .ok_or_else(|| ExtensionError::processing(CLOSE_EXTENSION_ERROR, "permessage-deflate is not active"))
+        self.codec.as_mut().ok_or_else(|| {
+            ExtensionError::processing(CLOSE_EXTENSION_ERROR, "permessage-deflate is not active")
+        })
     }
 }
 
 impl Session for DeflateSession {
     /// Inflates a message whose first frame had RSV1 (RFC 7692 §6.2, §7.2.2); others pass unchanged.
-    fn process_incoming(&mut self, mut msg: Message, max_length: u64) -> Result<Message, ExtensionError> {
+    fn process_incoming(
+        &mut self,
+        mut msg: Message,
+        max_length: u64,
+    ) -> Result<Message, ExtensionError> {
         if msg.rsv & RSV1 == 0 {
             return Ok(msg);
         }

@@ -10,12 +10,18 @@ const MIB: u64 = 1 << 20;
 
 /// Negotiates a client and a server made from `client` and `server` options; returns both and the
 /// response header.
-fn connect(client: PermessageDeflate, server: PermessageDeflate) -> (Extensions, Extensions, String) {
+fn connect(
+    client: PermessageDeflate,
+    server: PermessageDeflate,
+) -> (Extensions, Extensions, String) {
     let (mut c, mut s) = (Extensions::new(), Extensions::new());
     c.add(Box::new(client)).unwrap();
     s.add(Box::new(server)).unwrap();
     let offer = c.generate_offer().unwrap();
-    let response = s.generate_response(&offer).unwrap().expect("server accepts");
+    let response = s
+        .generate_response(&offer)
+        .unwrap()
+        .expect("server accepts");
     c.activate(&response).unwrap();
     (c, s, response)
 }
@@ -36,7 +42,11 @@ fn frame(msg: &Message) -> Vec<u8> {
 }
 
 fn compressed(bytes: &[u8], kind: MessageKind) -> Message {
-    Message { kind, rsv: RSV1, data: bytes.to_vec() }
+    Message {
+        kind,
+        rsv: RSV1,
+        data: bytes.to_vec(),
+    }
 }
 
 fn code(err: ExtensionError) -> u16 {
@@ -57,7 +67,10 @@ fn hellos(c: &mut Extensions, s: &mut Extensions) -> ([Vec<u8>; 2], [Vec<u8>; 2]
             let msg = from.process_outgoing(Message::text("Hello")).unwrap();
             assert_eq!(msg.rsv, RSV1);
             let payload = msg.data.clone();
-            assert_eq!(to.process_incoming(msg, 100).unwrap(), Message::text("Hello"));
+            assert_eq!(
+                to.process_incoming(msg, 100).unwrap(),
+                Message::text("Hello")
+            );
             payload
         })
     };
@@ -78,8 +91,15 @@ fn hello_vectors_with_context_takeover() {
     assert_eq!(client, [HELLO, HELLO_AGAIN]);
     assert_eq!(server, [HELLO, HELLO_AGAIN]);
     // `hellos` checked RSV1 on each; the whole first frame (FIN, RSV1, text):
-    let first = Message { kind: MessageKind::Text, rsv: RSV1, data: client[0].clone() };
-    assert_eq!(frame(&first), [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+    let first = Message {
+        kind: MessageKind::Text,
+        rsv: RSV1,
+        data: client[0].clone(),
+    };
+    assert_eq!(
+        frame(&first),
+        [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
+    );
 }
 
 #[test]
@@ -87,10 +107,34 @@ fn context_takeover_off_each_way() {
     // X5: each of the four ways to turn context takeover off (RFC 7692 §7.1.1).
     let on = || PermessageDeflate::new();
     let cases = [
-        (on().no_context_takeover(true), on(), "permessage-deflate; client_no_context_takeover", true, false),
-        (on().request_no_context_takeover(true), on(), "permessage-deflate; server_no_context_takeover", false, true),
-        (on(), on().no_context_takeover(true), "permessage-deflate; server_no_context_takeover", false, true),
-        (on(), on().request_no_context_takeover(true), "permessage-deflate; client_no_context_takeover", true, false),
+        (
+            on().no_context_takeover(true),
+            on(),
+            "permessage-deflate; client_no_context_takeover",
+            true,
+            false,
+        ),
+        (
+            on().request_no_context_takeover(true),
+            on(),
+            "permessage-deflate; server_no_context_takeover",
+            false,
+            true,
+        ),
+        (
+            on(),
+            on().no_context_takeover(true),
+            "permessage-deflate; server_no_context_takeover",
+            false,
+            true,
+        ),
+        (
+            on(),
+            on().request_no_context_takeover(true),
+            "permessage-deflate; client_no_context_takeover",
+            true,
+            false,
+        ),
     ];
     for (client, server, expected, client_resets, server_resets) in cases {
         let (mut c, mut s, response) = connect(client, server);
@@ -107,43 +151,121 @@ fn offers_and_responses() {
     // X5: RFC 7692 §7.1 parameter rules, server side.
     let pd = PermessageDeflate::new;
     let cases: Vec<(PermessageDeflate, &str, Option<&str>)> = vec![
-        (pd(), "permessage-deflate; client_max_window_bits", Some("permessage-deflate")),
+        (
+            pd(),
+            "permessage-deflate; client_max_window_bits",
+            Some("permessage-deflate"),
+        ),
         (pd(), "permessage-deflate", Some("permessage-deflate")),
-        (pd(), "permessage-deflate; server_max_window_bits=10", Some("permessage-deflate; server_max_window_bits=10")),
-        (pd().max_window_bits(12), "permessage-deflate; server_max_window_bits=14", Some("permessage-deflate; server_max_window_bits=12")),
-        (pd().max_window_bits(12), "permessage-deflate", Some("permessage-deflate")),
-        (pd(), "permessage-deflate; client_max_window_bits=10", Some("permessage-deflate; client_max_window_bits=10")),
-        (pd().request_max_window_bits(11), "permessage-deflate; client_max_window_bits", Some("permessage-deflate; client_max_window_bits=11")),
-        (pd().request_max_window_bits(11), "permessage-deflate; client_max_window_bits=10", Some("permessage-deflate; client_max_window_bits=10")),
-        (pd().request_max_window_bits(11), "permessage-deflate", Some("permessage-deflate")),
-        (pd().request_max_window_bits(8), "permessage-deflate; client_max_window_bits", Some("permessage-deflate; client_max_window_bits=8")),
-        (pd(), "permessage-deflate; client_max_window_bits=8", Some("permessage-deflate; client_max_window_bits=8")),
-        (pd(), "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
-            Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")),
-        (pd(), "permessage-deflate; server_max_window_bits=010", Some("permessage-deflate; server_max_window_bits=10")),
-        (pd(), "permessage-deflate; server_max_window_bits=\"9\"", Some("permessage-deflate; server_max_window_bits=9")),
+        (
+            pd(),
+            "permessage-deflate; server_max_window_bits=10",
+            Some("permessage-deflate; server_max_window_bits=10"),
+        ),
+        (
+            pd().max_window_bits(12),
+            "permessage-deflate; server_max_window_bits=14",
+            Some("permessage-deflate; server_max_window_bits=12"),
+        ),
+        (
+            pd().max_window_bits(12),
+            "permessage-deflate",
+            Some("permessage-deflate"),
+        ),
+        (
+            pd(),
+            "permessage-deflate; client_max_window_bits=10",
+            Some("permessage-deflate; client_max_window_bits=10"),
+        ),
+        (
+            pd().request_max_window_bits(11),
+            "permessage-deflate; client_max_window_bits",
+            Some("permessage-deflate; client_max_window_bits=11"),
+        ),
+        (
+            pd().request_max_window_bits(11),
+            "permessage-deflate; client_max_window_bits=10",
+            Some("permessage-deflate; client_max_window_bits=10"),
+        ),
+        (
+            pd().request_max_window_bits(11),
+            "permessage-deflate",
+            Some("permessage-deflate"),
+        ),
+        (
+            pd().request_max_window_bits(8),
+            "permessage-deflate; client_max_window_bits",
+            Some("permessage-deflate; client_max_window_bits=8"),
+        ),
+        (
+            pd(),
+            "permessage-deflate; client_max_window_bits=8",
+            Some("permessage-deflate; client_max_window_bits=8"),
+        ),
+        (
+            pd(),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+            Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover"),
+        ),
+        (
+            pd(),
+            "permessage-deflate; server_max_window_bits=010",
+            Some("permessage-deflate; server_max_window_bits=10"),
+        ),
+        (
+            pd(),
+            "permessage-deflate; server_max_window_bits=\"9\"",
+            Some("permessage-deflate; server_max_window_bits=9"),
+        ),
         // An 8-bit window for our compressor is declined; the next offer is taken.
         (pd(), "permessage-deflate; server_max_window_bits=8", None),
-        (pd(), "permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=9",
-            Some("permessage-deflate; server_max_window_bits=9")),
+        (
+            pd(),
+            "permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=9",
+            Some("permessage-deflate; server_max_window_bits=9"),
+        ),
         // Invalid offers are declined.
         (pd(), "permessage-deflate; foo", None),
-        (pd(), "permessage-deflate; server_no_context_takeover; server_no_context_takeover", None),
-        (pd(), "permessage-deflate; client_max_window_bits; client_max_window_bits=9", None),
+        (
+            pd(),
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            None,
+        ),
+        (
+            pd(),
+            "permessage-deflate; client_max_window_bits; client_max_window_bits=9",
+            None,
+        ),
         (pd(), "permessage-deflate; server_max_window_bits", None),
         (pd(), "permessage-deflate; server_max_window_bits=16", None),
         (pd(), "permessage-deflate; server_max_window_bits=7", None),
         (pd(), "permessage-deflate; server_max_window_bits=0x9", None),
-        (pd(), "permessage-deflate; server_max_window_bits=1000000000000000009", None),
+        (
+            pd(),
+            "permessage-deflate; server_max_window_bits=1000000000000000009",
+            None,
+        ),
         (pd(), "permessage-deflate; client_max_window_bits=abc", None),
-        (pd(), "permessage-deflate; server_no_context_takeover=1", None),
-        (pd(), "permessage-deflate; client_no_context_takeover=x", None),
+        (
+            pd(),
+            "permessage-deflate; server_no_context_takeover=1",
+            None,
+        ),
+        (
+            pd(),
+            "permessage-deflate; client_no_context_takeover=x",
+            None,
+        ),
         (pd(), "x-other", None),
     ];
     for (options, offer, expected) in cases {
         let mut s = Extensions::new();
         s.add(Box::new(options)).unwrap();
-        assert_eq!(s.generate_response(offer).unwrap().as_deref(), expected, "{offer}");
+        assert_eq!(
+            s.generate_response(offer).unwrap().as_deref(),
+            expected,
+            "{offer}"
+        );
     }
 }
 
@@ -162,15 +284,51 @@ fn client_checks_the_response() {
         (pd(), "permessage-deflate; server_max_window_bits", false),
         (pd(), "permessage-deflate; server_max_window_bits=16", false),
         (pd(), "permessage-deflate; foo=1", false),
-        (pd(), "permessage-deflate; server_no_context_takeover; server_no_context_takeover", false),
-        (pd().max_window_bits(12), "permessage-deflate; client_max_window_bits=12", true),
-        (pd().max_window_bits(12), "permessage-deflate; client_max_window_bits=13", false),
-        (pd().request_no_context_takeover(true), "permessage-deflate", false),
-        (pd().request_no_context_takeover(true), "permessage-deflate; server_no_context_takeover", true),
-        (pd().request_max_window_bits(10), "permessage-deflate", false),
-        (pd().request_max_window_bits(10), "permessage-deflate; server_max_window_bits=11", false),
-        (pd().request_max_window_bits(10), "permessage-deflate; server_max_window_bits=10", true),
-        (pd().request_max_window_bits(10), "permessage-deflate; server_max_window_bits=8", true),
+        (
+            pd(),
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            false,
+        ),
+        (
+            pd().max_window_bits(12),
+            "permessage-deflate; client_max_window_bits=12",
+            true,
+        ),
+        (
+            pd().max_window_bits(12),
+            "permessage-deflate; client_max_window_bits=13",
+            false,
+        ),
+        (
+            pd().request_no_context_takeover(true),
+            "permessage-deflate",
+            false,
+        ),
+        (
+            pd().request_no_context_takeover(true),
+            "permessage-deflate; server_no_context_takeover",
+            true,
+        ),
+        (
+            pd().request_max_window_bits(10),
+            "permessage-deflate",
+            false,
+        ),
+        (
+            pd().request_max_window_bits(10),
+            "permessage-deflate; server_max_window_bits=11",
+            false,
+        ),
+        (
+            pd().request_max_window_bits(10),
+            "permessage-deflate; server_max_window_bits=10",
+            true,
+        ),
+        (
+            pd().request_max_window_bits(10),
+            "permessage-deflate; server_max_window_bits=8",
+            true,
+        ),
     ];
     for (options, response, ok) in cases {
         let mut c = Extensions::new();
@@ -179,7 +337,10 @@ fn client_checks_the_response() {
         let result = c.activate(response);
         assert_eq!(result.is_ok(), ok, "{response}: {result:?}");
         if !ok {
-            assert_eq!(result, Err(ExtensionError::RejectedParams("permessage-deflate".into())));
+            assert_eq!(
+                result,
+                Err(ExtensionError::RejectedParams("permessage-deflate".into()))
+            );
         }
     }
 }
@@ -192,7 +353,10 @@ fn client_offers() {
         c.add(Box::new(o)).unwrap();
         c.generate_offer().unwrap()
     };
-    assert_eq!(offer(PermessageDeflate::new()), "permessage-deflate; client_max_window_bits");
+    assert_eq!(
+        offer(PermessageDeflate::new()),
+        "permessage-deflate; client_max_window_bits"
+    );
     assert_eq!(
         offer(
             PermessageDeflate::new()
@@ -211,34 +375,81 @@ fn eight_bit_windows_inflate_with_nine() {
     // X5: we never compress with 8 bits, but the peer may, and a 9-bit window reads it.
     let pd = PermessageDeflate::new();
     let params = |h: &str| parse_header(h).unwrap().remove(0).params;
-    let agreed = pd.client_accept(&params("permessage-deflate; server_max_window_bits=8")).unwrap();
+    let agreed = pd
+        .client_accept(&params("permessage-deflate; server_max_window_bits=8"))
+        .unwrap();
     assert_eq!((agreed.inflate_bits, agreed.deflate_bits), (9, 15));
-    assert_eq!(pd.client_accept(&params("permessage-deflate; client_max_window_bits=8")), None);
-    let (response, agreed) = pd.server_accept(&params("permessage-deflate; client_max_window_bits=8")).unwrap();
-    assert_eq!(response, params("permessage-deflate; client_max_window_bits=8"));
+    assert_eq!(
+        pd.client_accept(&params("permessage-deflate; client_max_window_bits=8")),
+        None
+    );
+    let (response, agreed) = pd
+        .server_accept(&params("permessage-deflate; client_max_window_bits=8"))
+        .unwrap();
+    assert_eq!(
+        response,
+        params("permessage-deflate; client_max_window_bits=8")
+    );
     assert_eq!((agreed.inflate_bits, agreed.deflate_bits), (9, 15));
-    assert!(pd.server_accept(&params("permessage-deflate; server_max_window_bits=8")).is_none());
+    assert!(
+        pd.server_accept(&params("permessage-deflate; server_max_window_bits=8"))
+            .is_none()
+    );
 
     // The server agreed to an 8-bit client window: data whose distances fit in 256 bytes inflates.
     let mut s = server_from(pd, "permessage-deflate; client_max_window_bits=8");
-    let text: Vec<u8> = (0..5000).map(|i| b"abcdefghij"[(i * 7 + i / 300) % 10]).collect();
+    let text: Vec<u8> = (0..5000)
+        .map(|i| b"abcdefghij"[(i * 7 + i / 300) % 10])
+        .collect();
     let mut z = Compress::new_with_window_bits(Compression::default(), false, 9);
     let mut out = Vec::with_capacity(text.len() + 64);
-    z.compress_vec(&text, &mut out, FlushCompress::Sync).unwrap();
+    z.compress_vec(&text, &mut out, FlushCompress::Sync)
+        .unwrap();
     out.truncate(out.len() - 4);
-    assert_eq!(s.process_incoming(compressed(&out, MessageKind::Binary), MIB).unwrap().data, text);
+    assert_eq!(
+        s.process_incoming(compressed(&out, MessageKind::Binary), MIB)
+            .unwrap()
+            .data,
+        text
+    );
 }
 
 #[test]
 fn agreed_window_sizes() {
     // X5
     let params = |h: &str| parse_header(h).unwrap().remove(0).params;
-    let server = PermessageDeflate::new().max_window_bits(11).request_max_window_bits(10);
-    let (_, a) = server.server_accept(&params("permessage-deflate; server_max_window_bits=13; client_max_window_bits")).unwrap();
-    assert_eq!(a, Agreed { deflate_bits: 11, deflate_reset: false, inflate_bits: 10, inflate_reset: false });
+    let server = PermessageDeflate::new()
+        .max_window_bits(11)
+        .request_max_window_bits(10);
+    let (_, a) = server
+        .server_accept(&params(
+            "permessage-deflate; server_max_window_bits=13; client_max_window_bits",
+        ))
+        .unwrap();
+    assert_eq!(
+        a,
+        Agreed {
+            deflate_bits: 11,
+            deflate_reset: false,
+            inflate_bits: 10,
+            inflate_reset: false
+        }
+    );
     let client = PermessageDeflate::new().max_window_bits(12);
-    let a = client.client_accept(&params("permessage-deflate; client_max_window_bits=10; server_max_window_bits=9")).unwrap();
-    assert_eq!(a, Agreed { deflate_bits: 10, deflate_reset: false, inflate_bits: 9, inflate_reset: false });
+    let a = client
+        .client_accept(&params(
+            "permessage-deflate; client_max_window_bits=10; server_max_window_bits=9",
+        ))
+        .unwrap();
+    assert_eq!(
+        a,
+        Agreed {
+            deflate_bits: 10,
+            deflate_reset: false,
+            inflate_bits: 9,
+            inflate_reset: false
+        }
+    );
 }
 
 #[test]
@@ -246,20 +457,25 @@ fn decompression_bomb_is_refused_after_max_length() {
     // X5: 1 MiB of zeros compresses to about 1 KiB; 1024 copies of that stream inflate to 1 GiB.
     let mut z = Compress::new_with_window_bits(Compression::best(), false, 15);
     let mut chunk = Vec::with_capacity(1 << 16);
-    z.compress_vec(&vec![0u8; MIB as usize], &mut chunk, FlushCompress::Sync).unwrap();
+    z.compress_vec(&vec![0u8; MIB as usize], &mut chunk, FlushCompress::Sync)
+        .unwrap();
     assert_eq!(z.total_in(), MIB);
     assert!(chunk.ends_with(&[0, 0, 0xff, 0xff]));
     // The chunk only refers to itself, so copies concatenate: check that two inflate to 2 MiB.
     let mut check = Decompress::new_with_window_bits(false, 15);
     let mut out = vec![0u8; 2 * MIB as usize + 1];
-    check.decompress(&chunk.repeat(2), &mut out, FlushDecompress::Sync).unwrap();
+    check
+        .decompress(&chunk.repeat(2), &mut out, FlushDecompress::Sync)
+        .unwrap();
     assert_eq!(check.total_out(), 2 * MIB);
     let mut bomb = chunk.repeat(1024);
     bomb.truncate(bomb.len() - 4);
 
     let mut s = server_from(PermessageDeflate::new(), "permessage-deflate");
     inflated_counts();
-    let err = s.process_incoming(compressed(&bomb, MessageKind::Binary), MIB).unwrap_err();
+    let err = s
+        .process_incoming(compressed(&bomb, MessageKind::Binary), MIB)
+        .unwrap_err();
     let (inflated, consumed) = inflated_counts();
     println!(
         "bomb: {} compressed bytes ({} per MiB) would inflate to 1 GiB; refused with {err} after inflating {inflated} bytes from {consumed} compressed bytes",
@@ -280,7 +496,11 @@ fn max_length_is_exact() {
         let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
         let sent = c.process_outgoing(Message::binary(data.clone())).unwrap();
         inflated_counts();
-        assert_eq!(s.process_incoming(sent.clone(), len as u64).unwrap().data, data, "{len}");
+        assert_eq!(
+            s.process_incoming(sent.clone(), len as u64).unwrap().data,
+            data,
+            "{len}"
+        );
         if len > 0 {
             let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
             let sent = c.process_outgoing(Message::binary(data.clone())).unwrap();
@@ -301,7 +521,15 @@ fn invalid_utf8_fails_fast_with_1007() {
     let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
     let sent = c.process_outgoing(Message::binary(data)).unwrap();
     inflated_counts();
-    let err = s.process_incoming(Message { kind: MessageKind::Text, ..sent }, 8 * MIB).unwrap_err();
+    let err = s
+        .process_incoming(
+            Message {
+                kind: MessageKind::Text,
+                ..sent
+            },
+            8 * MIB,
+        )
+        .unwrap_err();
     assert_eq!(code(err), CLOSE_INVALID_DATA);
     assert!(inflated_counts().0 <= 4096, "stopped within the first step");
 
@@ -309,7 +537,15 @@ fn invalid_utf8_fails_fast_with_1007() {
     for bad in [&b"caf\xc3"[..], b"\xed\xa0\x80", b"ok\xf4\x90\x80\x80"] {
         let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
         let sent = c.process_outgoing(Message::binary(bad.to_vec())).unwrap();
-        let err = s.process_incoming(Message { kind: MessageKind::Text, ..sent.clone() }, MIB).unwrap_err();
+        let err = s
+            .process_incoming(
+                Message {
+                    kind: MessageKind::Text,
+                    ..sent.clone()
+                },
+                MIB,
+            )
+            .unwrap_err();
         assert_eq!(code(err), CLOSE_INVALID_DATA);
         let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
         let sent = c.process_outgoing(Message::binary(bad.to_vec())).unwrap();
@@ -329,7 +565,10 @@ fn multibyte_text_across_steps() {
 #[test]
 fn empty_messages_both_ways() {
     // X5: RFC 7692 §7.2.3.6: an empty message is the single octet 00, before and after other messages.
-    for options in [PermessageDeflate::new(), PermessageDeflate::new().no_context_takeover(true)] {
+    for options in [
+        PermessageDeflate::new(),
+        PermessageDeflate::new().no_context_takeover(true),
+    ] {
         let (mut c, mut s, _) = connect(options.clone(), options.clone());
         for text in ["", "Hello", "", "", "Hello", ""] {
             let sent = c.process_outgoing(Message::text(text)).unwrap();
@@ -341,10 +580,21 @@ fn empty_messages_both_ways() {
             assert_eq!(c.process_incoming(sent, 10).unwrap(), Message::binary(text));
         }
         // The stream the compressor itself makes for an empty message, and an empty payload, inflate too.
-        assert_eq!(s.process_incoming(compressed(&[0x02, 0x00], MessageKind::Text), 0).unwrap(), Message::text(""));
-        assert_eq!(s.process_incoming(compressed(&[], MessageKind::Text), 0).unwrap(), Message::text(""));
+        assert_eq!(
+            s.process_incoming(compressed(&[0x02, 0x00], MessageKind::Text), 0)
+                .unwrap(),
+            Message::text("")
+        );
+        assert_eq!(
+            s.process_incoming(compressed(&[], MessageKind::Text), 0)
+                .unwrap(),
+            Message::text("")
+        );
         let sent = c.process_outgoing(Message::text("Hello")).unwrap();
-        assert_eq!(s.process_incoming(sent, 10).unwrap(), Message::text("Hello"));
+        assert_eq!(
+            s.process_incoming(sent, 10).unwrap(),
+            Message::text("Hello")
+        );
     }
 }
 
@@ -354,21 +604,32 @@ fn final_blocks_and_corrupt_data() {
     let finished = |data: &[u8]| {
         let mut z = Compress::new_with_window_bits(Compression::default(), false, 15);
         let mut out = Vec::with_capacity(data.len() + 64);
-        z.compress_vec(data, &mut out, FlushCompress::Finish).unwrap();
+        z.compress_vec(data, &mut out, FlushCompress::Finish)
+            .unwrap();
         out
     };
     let mut s = server_from(PermessageDeflate::new(), "permessage-deflate");
     for _ in 0..2 {
-        let msg = s.process_incoming(compressed(&finished(b"Hello"), MessageKind::Text), 10).unwrap();
+        let msg = s
+            .process_incoming(compressed(&finished(b"Hello"), MessageKind::Text), 10)
+            .unwrap();
         assert_eq!(msg, Message::text("Hello"));
     }
     let mut trailing = finished(b"Hello");
     trailing.push(0);
-    assert_eq!(code(s.process_incoming(compressed(&trailing, MessageKind::Text), 10).unwrap_err()), CLOSE_EXTENSION_ERROR);
+    assert_eq!(
+        code(
+            s.process_incoming(compressed(&trailing, MessageKind::Text), 10)
+                .unwrap_err()
+        ),
+        CLOSE_EXTENSION_ERROR
+    );
 
     let mut s = server_from(PermessageDeflate::new(), "permessage-deflate");
     for corrupt in [&[0xffu8, 0xff, 0xff][..], &[0x04, 0x00, 0x05, 0x00, 0xfa]] {
-        let err = s.process_incoming(compressed(corrupt, MessageKind::Binary), MIB).unwrap_err();
+        let err = s
+            .process_incoming(compressed(corrupt, MessageKind::Binary), MIB)
+            .unwrap_err();
         assert_eq!(code(err), CLOSE_EXTENSION_ERROR, "{corrupt:?}");
     }
 }
@@ -380,11 +641,17 @@ fn uncompressed_messages_pass_and_close_frees() {
     let plain = Message::binary(vec![0xff; 10]);
     assert_eq!(s.process_incoming(plain.clone(), 10).unwrap(), plain);
     assert_eq!(c.allowed_rsv(), RSV1);
-    let msg = Message { rsv: RSV1 | RSV2, ..Message::binary(vec![0]) };
+    let msg = Message {
+        rsv: RSV1 | RSV2,
+        ..Message::binary(vec![0])
+    };
     assert_eq!(code(s.process_incoming(msg, 10).unwrap_err()), 1002);
     c.close();
     assert_eq!(c.allowed_rsv(), 0);
-    assert_eq!(c.process_outgoing(Message::text("x")).unwrap(), Message::text("x"));
+    assert_eq!(
+        c.process_outgoing(Message::text("x")).unwrap(),
+        Message::text("x")
+    );
 }
 
 #[test]
@@ -406,7 +673,10 @@ fn utf8_check_matches_std_at_every_split() {
         for i in 0..=s.len() {
             for j in i..=s.len() {
                 let mut check = Utf8Check::default();
-                let ok = check.feed(&s[..i]) && check.feed(&s[i..j]) && check.feed(&s[j..]) && check.is_complete();
+                let ok = check.feed(&s[..i])
+                    && check.feed(&s[i..j])
+                    && check.feed(&s[j..])
+                    && check.is_complete();
                 assert_eq!(ok, expected, "{s:?} split at {i}, {j}");
             }
         }

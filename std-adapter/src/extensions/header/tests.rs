@@ -7,7 +7,13 @@ fn v(s: &str) -> ParamValue {
 }
 
 fn offer(name: &str, params: &[(&str, ParamValue)]) -> Offer {
-    Offer { name: name.to_owned(), params: params.iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect() }
+    Offer {
+        name: name.to_owned(),
+        params: params
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.clone()))
+            .collect(),
+    }
 }
 
 /// Runs the parser on `value` with large bounds and returns (result, bytes examined).
@@ -33,20 +39,29 @@ fn the_checklist_vector() {
     );
     let e: Vec<_> = parsed[3].params.get_all("e").cloned().collect();
     assert_eq!(e, vec![v("hi, there"), ParamValue::True]);
-    assert_eq!(parsed[0].params.get("b").and_then(ParamValue::as_str), Some("1"));
+    assert_eq!(
+        parsed[0].params.get("b").and_then(ParamValue::as_str),
+        Some("1")
+    );
 }
 
 #[test]
 fn escaped_quote_in_a_quoted_string() {
     // X3
-    assert_eq!(parse_header(r#"a; b="hi, \"there""#).unwrap(), vec![offer("a", &[("b", v(r#"hi, "there"#))])]);
+    assert_eq!(
+        parse_header(r#"a; b="hi, \"there""#).unwrap(),
+        vec![offer("a", &[("b", v(r#"hi, "there"#))])]
+    );
 }
 
 #[test]
 fn empty_list_elements_are_ignored() {
     // X3: RFC 7230 §7 (the original raised an error for `a,`).
     assert_eq!(parse_header("a,").unwrap(), vec![offer("a", &[])]);
-    assert_eq!(parse_header(", a ,, b ,").unwrap(), vec![offer("a", &[]), offer("b", &[])]);
+    assert_eq!(
+        parse_header(", a ,, b ,").unwrap(),
+        vec![offer("a", &[]), offer("b", &[])]
+    );
     assert_eq!(parse_header("").unwrap(), vec![]);
     assert_eq!(parse_header(" , ,").unwrap(), vec![]);
 }
@@ -76,10 +91,13 @@ fn malformed_values_are_errors() {
             "{bad:?} should be refused"
         );
     }
-    assert_eq!(parse_header("a; b=").unwrap_err(), ExtensionError::InvalidHeader {
-        offset: 5,
-        reason: "expected a parameter value"
-    });
+    assert_eq!(
+        parse_header("a; b=").unwrap_err(),
+        ExtensionError::InvalidHeader {
+            offset: 5,
+            reason: "expected a parameter value"
+        }
+    );
 }
 
 #[test]
@@ -94,16 +112,33 @@ fn whitespace_around_separators() {
 #[test]
 fn quoted_strings_keep_non_ascii_and_escapes() {
     // X3
-    assert_eq!(parse_header("a; b=\"é\\é \\\\ \t\"").unwrap(), vec![offer("a", &[("b", v("éé \\ \t"))])]);
-    assert_eq!(parse_header("a; b=\"\"").unwrap(), vec![offer("a", &[("b", v(""))])]);
+    assert_eq!(
+        parse_header("a; b=\"é\\é \\\\ \t\"").unwrap(),
+        vec![offer("a", &[("b", v("éé \\ \t"))])]
+    );
+    assert_eq!(
+        parse_header("a; b=\"\"").unwrap(),
+        vec![offer("a", &[("b", v(""))])]
+    );
 }
 
 #[test]
 fn serialize_quotes_non_tokens_and_round_trips() {
     // X3
     let offers = vec![
-        offer("permessage-deflate", &[("client_max_window_bits", ParamValue::True), ("x", v("15"))]),
-        offer("c", &[("e", v("hi, there")), ("e", ParamValue::True), ("q", v("a\"b\\c")), ("z", v(""))]),
+        offer(
+            "permessage-deflate",
+            &[("client_max_window_bits", ParamValue::True), ("x", v("15"))],
+        ),
+        offer(
+            "c",
+            &[
+                ("e", v("hi, there")),
+                ("e", ParamValue::True),
+                ("q", v("a\"b\\c")),
+                ("z", v("")),
+            ],
+        ),
     ];
     let text = serialize(&offers);
     assert_eq!(
@@ -120,8 +155,18 @@ fn size_and_element_bounds() {
     // X3: refuse before doing the work.
     let long = format!("a; b=\"{}\"", "x".repeat(MAX_HEADER_LEN));
     EXAMINED.with(|c| c.set(0));
-    assert!(matches!(parse_header(&long), Err(ExtensionError::InvalidHeader { reason: "header value too long", .. })));
-    assert_eq!(EXAMINED.with(|c| c.get()), 0, "an oversized header is refused without being scanned");
+    assert!(matches!(
+        parse_header(&long),
+        Err(ExtensionError::InvalidHeader {
+            reason: "header value too long",
+            ..
+        })
+    ));
+    assert_eq!(
+        EXAMINED.with(|c| c.get()),
+        0,
+        "an oversized header is refused without being scanned"
+    );
     let exactly = format!("a; b=\"{}\"", "x".repeat(MAX_HEADER_LEN - 7));
     assert_eq!(exactly.len(), MAX_HEADER_LEN);
     assert!(parse_header(&exactly).is_ok());
@@ -129,7 +174,13 @@ fn size_and_element_bounds() {
     let many = vec!["a"; MAX_ELEMENTS].join(",");
     assert_eq!(parse_header(&many).unwrap().len(), MAX_ELEMENTS);
     let too_many = vec!["a"; MAX_ELEMENTS + 1].join(",");
-    assert!(matches!(parse_header(&too_many), Err(ExtensionError::InvalidHeader { reason: "too many extensions in header", .. })));
+    assert!(matches!(
+        parse_header(&too_many),
+        Err(ExtensionError::InvalidHeader {
+            reason: "too many extensions in header",
+            ..
+        })
+    ));
     // Empty elements do not count against the element bound.
     let commas = format!("a{}b", ",".repeat(1000));
     assert_eq!(parse_header(&commas).unwrap().len(), 2);
@@ -160,7 +211,11 @@ fn adversarial_headers_take_linear_work() {
         let (result, work) = measured(&header);
         assert_eq!(result.is_ok(), ok, "{}", &header[..40]);
         let len = header.len() as u64;
-        assert!(work <= 6 * len + 8, "work {work} for {len} bytes: {}", &header[..40]);
+        assert!(
+            work <= 6 * len + 8,
+            "work {work} for {len} bytes: {}",
+            &header[..40]
+        );
     }
     // The same shapes through the public bounds are refused or parsed quickly too.
     assert!(parse_header(&format!("a;{}", "b;".repeat(n))).is_err());
@@ -170,7 +225,11 @@ fn adversarial_headers_take_linear_work() {
 fn work_grows_linearly() {
     // X3: doubling the input at most doubles the work (no quadratic term).
     for unit in ["b;", "\\\"", " ", ";b=\"x\"", ", a"] {
-        let work = |reps: usize| measured(&format!("a; b=\"{}", unit.repeat(reps))).1.max(measured(&format!("a{}", unit.repeat(reps))).1);
+        let work = |reps: usize| {
+            measured(&format!("a; b=\"{}", unit.repeat(reps)))
+                .1
+                .max(measured(&format!("a{}", unit.repeat(reps))).1)
+        };
         let (w1, w2) = (work(10_000), work(20_000));
         assert!(w2 <= 2 * w1 + 16, "{unit:?}: {w1} then {w2}");
     }

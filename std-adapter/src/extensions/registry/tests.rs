@@ -23,10 +23,19 @@ struct FakeSession {
 
 impl Fake {
     fn boxed(name: &'static str, rsv: u8, log: &Log) -> Box<dyn Extension> {
-        Box::new(Fake { name, rsv, log: log.clone() })
+        Box::new(Fake {
+            name,
+            rsv,
+            log: log.clone(),
+        })
     }
     fn session(&self) -> FakeSession {
-        FakeSession { name: self.name, rsv: self.rsv, log: self.log.clone(), response: Params::new() }
+        FakeSession {
+            name: self.name,
+            rsv: self.rsv,
+            log: self.log.clone(),
+            response: Params::new(),
+        }
     }
 }
 
@@ -44,13 +53,20 @@ impl Extension for Fake {
         let accepted = offers.iter().find(|p| p.get("decline").is_none())?;
         let mut session = self.session();
         session.response = (*accepted).clone();
-        self.log.lock().unwrap().push(format!("accept:{}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("accept:{}", self.name));
         Some(Box::new(session))
     }
 }
 
 impl Session for FakeSession {
-    fn process_incoming(&mut self, mut msg: Message, _max_length: u64) -> Result<Message, ExtensionError> {
+    fn process_incoming(
+        &mut self,
+        mut msg: Message,
+        _max_length: u64,
+    ) -> Result<Message, ExtensionError> {
         self.log.lock().unwrap().push(format!("in:{}", self.name));
         if msg.rsv & self.rsv != 0 {
             msg.rsv &= !self.rsv;
@@ -59,18 +75,25 @@ impl Session for FakeSession {
             msg.data.truncate(msg.data.len() - tag.len());
         }
         if msg.data.as_slice() == b"fail" {
-            return Err(ExtensionError::processing(CLOSE_EXTENSION_ERROR, "fake failure"));
+            return Err(ExtensionError::processing(
+                CLOSE_EXTENSION_ERROR,
+                "fake failure",
+            ));
         }
         Ok(msg)
     }
     fn process_outgoing(&mut self, mut msg: Message) -> Result<Message, ExtensionError> {
         self.log.lock().unwrap().push(format!("out:{}", self.name));
         msg.rsv |= self.rsv;
-        msg.data.extend_from_slice(format!("+{}", self.name).as_bytes());
+        msg.data
+            .extend_from_slice(format!("+{}", self.name).as_bytes());
         Ok(msg)
     }
     fn close(&mut self) {
-        self.log.lock().unwrap().push(format!("close:{}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("close:{}", self.name));
     }
 }
 
@@ -79,7 +102,10 @@ impl ClientSession for FakeSession {
         vec![Params::new().with("mode", ParamValue::Value(self.name.to_owned()))]
     }
     fn activate(&mut self, params: &Params) -> bool {
-        self.log.lock().unwrap().push(format!("activate:{}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("activate:{}", self.name));
         params.get("reject").is_none()
     }
 }
@@ -109,8 +135,14 @@ fn registration_rules() {
     let (mut e, log) = setup(&[("a", RSV2)]);
     assert!(!e.is_empty());
     assert!(Extensions::new().is_empty());
-    assert_eq!(e.add(Fake::boxed("a", RSV3, &log)), Err(ExtensionError::DuplicateExtension("a".into())));
-    assert_eq!(e.add(Fake::boxed("b", 0x80, &log)), Err(ExtensionError::RsvConflict("b".into())));
+    assert_eq!(
+        e.add(Fake::boxed("a", RSV3, &log)),
+        Err(ExtensionError::DuplicateExtension("a".into()))
+    );
+    assert_eq!(
+        e.add(Fake::boxed("b", 0x80, &log)),
+        Err(ExtensionError::RsvConflict("b".into()))
+    );
     assert_eq!(Extensions::new().generate_offer(), None);
 }
 
@@ -158,26 +190,41 @@ fn client_handshake_errors() {
         ("a, c", ExtensionError::UnknownExtension("c".into())),
         ("a, a", ExtensionError::DuplicateExtension("a".into())),
         ("a, b; reject", ExtensionError::RejectedParams("b".into())),
-        ("a; b=", ExtensionError::InvalidHeader { offset: 5, reason: "expected a parameter value" }),
+        (
+            "a; b=",
+            ExtensionError::InvalidHeader {
+                offset: 5,
+                reason: "expected a parameter value",
+            },
+        ),
         ("a, z", ExtensionError::RsvConflict("z".into())),
     ];
     for (response, expected) in cases {
         let (mut e, _log) = setup(&[("a", RSV2), ("b", RSV3), ("z", RSV2)]);
         e.generate_offer().unwrap();
         assert_eq!(e.activate(response), Err(expected), "{response}");
-        assert_eq!(e.active().count(), 0, "nothing stays active after a failed handshake");
+        assert_eq!(
+            e.active().count(),
+            0,
+            "nothing stays active after a failed handshake"
+        );
         assert_eq!(e.allowed_rsv(), 0);
     }
     // Activation without an offer: every name is unknown.
     let (mut e, _log) = setup(&[("a", RSV2)]);
-    assert_eq!(e.activate("a"), Err(ExtensionError::UnknownExtension("a".into())));
+    assert_eq!(
+        e.activate("a"),
+        Err(ExtensionError::UnknownExtension("a".into()))
+    );
 }
 
 #[test]
 fn server_answers_in_registration_order_and_skips_rsv_conflicts() {
     // X2
     let (mut e, log) = setup(&[("a", RSV2), ("b", RSV3), ("c", RSV2)]);
-    let response = e.generate_response("c; x=1, b; decline, b; y, a, zzz; q").unwrap();
+    let response = e
+        .generate_response("c; x=1, b; decline, b; y, a, zzz; q")
+        .unwrap();
     // a and b answer in registration order; c is skipped because a took RSV2; zzz is unknown.
     assert_eq!(response.as_deref(), Some("a, b; y"));
     assert_eq!(e.active().collect::<Vec<_>>(), ["a", "b"]);
@@ -191,7 +238,10 @@ fn server_answers_in_registration_order_and_skips_rsv_conflicts() {
 
     assert_eq!(e.generate_response("zzz").unwrap(), None);
     assert_eq!(e.generate_response("").unwrap(), None);
-    assert!(matches!(e.generate_response("a;"), Err(ExtensionError::InvalidHeader { .. })));
+    assert!(matches!(
+        e.generate_response("a;"),
+        Err(ExtensionError::InvalidHeader { .. })
+    ));
 }
 
 #[test]
@@ -199,10 +249,17 @@ fn client_and_server_pipelines_agree() {
     // X1, X2
     let (mut client, _) = setup(&[("a", RSV2), ("b", RSV3)]);
     let (mut server, _) = setup(&[("b", RSV3), ("a", RSV2)]);
-    let response = server.generate_response(&client.generate_offer().unwrap()).unwrap().unwrap();
+    let response = server
+        .generate_response(&client.generate_offer().unwrap())
+        .unwrap()
+        .unwrap();
     assert_eq!(response, "b; mode=b, a; mode=a");
     client.activate(&response).unwrap();
-    for msg in [Message::text("hello"), Message::binary(vec![0, 1, 2]), Message::binary(vec![])] {
+    for msg in [
+        Message::text("hello"),
+        Message::binary(vec![0, 1, 2]),
+        Message::binary(vec![]),
+    ] {
         let sent = client.process_outgoing(msg.clone()).unwrap();
         assert_eq!(server.process_incoming(sent, 100).unwrap(), msg);
         let sent = server.process_outgoing(msg.clone()).unwrap();
@@ -217,15 +274,31 @@ fn incoming_rsv_checks_and_errors() {
     e.generate_offer().unwrap();
     e.activate("a").unwrap();
     // RSV1 is owned by no active session: a protocol error.
-    let msg = Message { rsv: RSV1, ..Message::text("x") };
-    assert_eq!(e.process_incoming(msg, 10).unwrap_err(), ExtensionError::processing(1002, "RSV bits set without a negotiated extension"));
+    let msg = Message {
+        rsv: RSV1,
+        ..Message::text("x")
+    };
+    assert_eq!(
+        e.process_incoming(msg, 10).unwrap_err(),
+        ExtensionError::processing(1002, "RSV bits set without a negotiated extension")
+    );
     // A session failing gives its error (1010 here).
-    let err = e.process_incoming(Message::binary(b"fail".to_vec()), 10).unwrap_err();
+    let err = e
+        .process_incoming(Message::binary(b"fail".to_vec()), 10)
+        .unwrap_err();
     assert!(matches!(err, ExtensionError::Processing { code: 1010, .. }));
     // Results over max_length are refused with 1009.
-    let err = e.process_incoming(Message::binary(vec![0; 11]), 10).unwrap_err();
+    let err = e
+        .process_incoming(Message::binary(vec![0; 11]), 10)
+        .unwrap_err();
     assert!(matches!(err, ExtensionError::Processing { code: 1009, .. }));
-    assert_eq!(e.process_incoming(Message::binary(vec![0; 10]), 10).unwrap().data.len(), 10);
+    assert_eq!(
+        e.process_incoming(Message::binary(vec![0; 10]), 10)
+            .unwrap()
+            .data
+            .len(),
+        10
+    );
 }
 
 /// An extension whose session forgets to clear its bit.
@@ -273,10 +346,23 @@ fn bits_left_set_by_their_owner_are_an_extension_error() {
     // X1, X4
     let mut e = Extensions::new();
     e.add(Box::new(Sloppy)).unwrap();
-    assert_eq!(e.generate_offer(), None, "a session with no offers is not offered");
-    assert_eq!(e.generate_response("sloppy").unwrap().as_deref(), Some("sloppy"));
-    let msg = Message { rsv: RSV3, ..Message::binary(vec![1]) };
-    assert_eq!(e.process_incoming(msg, 10).unwrap_err(), ExtensionError::processing(1010, "RSV bits left unprocessed"));
+    assert_eq!(
+        e.generate_offer(),
+        None,
+        "a session with no offers is not offered"
+    );
+    assert_eq!(
+        e.generate_response("sloppy").unwrap().as_deref(),
+        Some("sloppy")
+    );
+    let msg = Message {
+        rsv: RSV3,
+        ..Message::binary(vec![1])
+    };
+    assert_eq!(
+        e.process_incoming(msg, 10).unwrap_err(),
+        ExtensionError::processing(1010, "RSV bits left unprocessed")
+    );
 }
 
 #[test]

@@ -1,0 +1,252 @@
+//! The original library's API over in-memory sockets: events, queueing before open, ping callbacks,
+//! headers, status, proxy. Two drivers are wired back to back through their socket buffers.
+
+use std::sync::{Arc, Mutex};
+
+use websocket_driver_std::{CloseEvent, Driver, Message, Options, PermessageDeflate, ReadyState};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn logged(driver: &mut Driver<Vec<u8>>, log: &Log, who: &'static str) {
+    let l = log.clone();
+    driver.on_open(move |_, ()| l.lock().unwrap().push(format!("{who} open")));
+    let l = log.clone();
+    driver.on_message(move |_, m| l.lock().unwrap().push(format!("{who} message {m:?}")));
+    let l = log.clone();
+    driver.on_close(move |_, c: CloseEvent| {
+        l.lock()
+            .unwrap()
+            .push(format!("{who} close {} {}", c.code, c.reason))
+    });
+    let l = log.clone();
+    driver.on_error(move |_, e| l.lock().unwrap().push(format!("{who} error {e}")));
+    let l = log.clone();
+    driver.on_ping(move |_, p| l.lock().unwrap().push(format!("{who} ping {p:?}")));
+    let l = log.clone();
+    driver.on_pong(move |_, p| l.lock().unwrap().push(format!("{who} pong {p:?}")));
+}
+
+/// Moves bytes between the two drivers until both are quiet.
+fn exchange(a: &mut Driver<Vec<u8>>, b: &mut Driver<Vec<u8>>) {
+    for _ in 0..50 {
+        let to_b = std::mem::take(a.socket_mut());
+        let to_a = std::mem::take(b.socket_mut());
+        if to_a.is_empty() && to_b.is_empty() {
+            return;
+        }
+        b.parse(&to_b);
+        a.parse(&to_a);
+    }
+}
+
+fn pair(
+    client_options: Options,
+    server_options: Options,
+    deflate: bool,
+) -> (Driver<Vec<u8>>, Driver<Vec<u8>>, Log) {
+    let log = Log::default();
+    let mut client = Driver::client(Vec::new(), "ws://example.com/chat", client_options).unwrap();
+    let mut server = Driver::server(Vec::new(), server_options);
+    if deflate {
+        client.add_extension(Box::new(PermessageDeflate::new()));
+        server.add_extension(Box::new(PermessageDeflate::new()));
+    }
+    logged(&mut client, &log, "client");
+    logged(&mut server, &log, "server");
+    (client, server, log)
+}
+
+#[test]
+fn sends_before_open_are_queued_and_events_fire_in_order() {
+    // S1 S2: text/binary/ping before open are queued in order and flushed on open.
+    let (mut client, mut server, log) = pair(
+        Options::new().protocols(["chat"]),
+        Options::new().protocols(["chat"]),
+        false,
+    );
+    assert_eq!(client.state(), ReadyState::Connecting);
+    assert!(client.text("first"));
+    assert!(client.binary(&[1, 2, 3]));
+    assert!(client.set_header("X-Trace", "1"));
+    assert!(!client.set_header("Bad Name", "x"));
+    assert!(!client.set_header("X", "a\r\nInjected: 1"));
+    assert!(client.start());
+    assert!(!client.start(), "start once");
+    assert!(
+        !client.set_header("X-Late", "1"),
+        "headers only before start"
+    );
+    exchange(&mut client, &mut server);
+    assert_eq!(client.state(), ReadyState::Open);
+    assert_eq!(client.protocol(), Some("chat"));
+    assert_eq!(server.protocol(), Some("chat"));
+    assert_eq!(client.version(), "hybi-13");
+    assert_eq!(client.status(), Some(101));
+    assert!(
+        client
+            .headers()
+            .iter()
+            .any(|(n, v)| n == "Sec-WebSocket-Protocol" && v == "chat")
+    );
+    let log = log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        [
+            "server open",
+            "client open",
+            "server message Text(\"first\")",
+            "server message Binary([1, 2, 3])"
+        ]
+    );
+}
+
+#[test]
+fn ping_callback_runs_once_on_its_pong() {
+    // S9: the callback runs once when a pong with the same payload arrives; payloads are bytes.
+    let (mut client, mut server, log) = pair(Options::new(), Options::new(), false);
+    client.start();
+    exchange(&mut client, &mut server);
+    let fired = Arc::new(Mutex::new(0));
+    let f = fired.clone();
+    assert!(client.ping(
+        &[0xff, 0x00, 0x80],
+        Some(Box::new(move || *f.lock().unwrap() += 1))
+    ));
+    let f = fired.clone();
+    assert!(client.ping(b"other", Some(Box::new(move || *f.lock().unwrap() += 10))));
+    exchange(&mut client, &mut server);
+    assert_eq!(*fired.lock().unwrap(), 11);
+    server.pong(&[0xff, 0x00, 0x80]);
+    exchange(&mut client, &mut server);
+    assert_eq!(*fired.lock().unwrap(), 11, "only once");
+    assert!(
+        log.lock()
+            .unwrap()
+            .contains(&"server ping [255, 0, 128]".to_string())
+    );
+    assert!(
+        !client.ping(&[0; 126], None),
+        "control payloads stop at 125 bytes (F17)"
+    );
+}
+
+#[test]
+fn closing_handshake_and_nothing_after() {
+    // S4 S5 S7: close, the peer echoes, both close events; sends report false afterwards.
+    let (mut client, mut server, log) = pair(Options::new(), Options::new(), true);
+    client.start();
+    exchange(&mut client, &mut server);
+    assert!(server.text("bye soon"));
+    assert!(client.close(Some(4001), "going"));
+    assert_eq!(client.state(), ReadyState::Closing);
+    exchange(&mut client, &mut server);
+    assert_eq!(client.state(), ReadyState::Closed);
+    assert_eq!(server.state(), ReadyState::Closed);
+    assert!(
+        !client.text("late")
+            && !client.binary(b"x")
+            && !client.ping(b"", None)
+            && !client.pong(b"")
+    );
+    assert!(server.should_close());
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains(&"client message Text(\"bye soon\")".to_string()),
+        "{log:?}"
+    );
+    assert!(log.contains(&"server close 4001 going".to_string()));
+    assert!(log.contains(&"client close 4001 going".to_string()));
+}
+
+#[test]
+fn close_before_open() {
+    // S3: close() before open → closed at once, close event (1000, ""), nothing sent.
+    let log = Log::default();
+    let mut server = Driver::server(Vec::new(), Options::new());
+    logged(&mut server, &log, "server");
+    assert!(server.close(None, ""));
+    assert_eq!(server.state(), ReadyState::Closed);
+    assert!(server.socket().is_empty());
+    assert_eq!(*log.lock().unwrap(), ["server close 1000 "]);
+}
+
+#[test]
+fn failed_handshake_keeps_status_and_headers() {
+    // H9: a refused handshake: error, then close 1002; status() and headers() readable afterwards.
+    let log = Log::default();
+    let mut client = Driver::client(Vec::new(), "ws://example.com/", Options::new()).unwrap();
+    logged(&mut client, &log, "client");
+    client.start();
+    client.parse(b"HTTP/1.1 403 Forbidden\r\nX-Reason: nope\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(client.status(), Some(403));
+    assert_eq!(
+        client.headers()[0],
+        ("X-Reason".to_string(), "nope".to_string())
+    );
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "client error Error during WebSocket handshake: Unexpected response code: 403",
+            "client close 1002 Error during WebSocket handshake: Unexpected response code: 403"
+        ]
+    );
+    assert!(Driver::client(Vec::new(), "http://example.com/", Options::new()).is_err());
+}
+
+#[test]
+fn invalid_extension_header_is_refused() {
+    // H3 X3: an offer that does not parse → 400 with the header in the reason.
+    let mut server = Driver::server(Vec::new(), Options::new());
+    server.add_extension(Box::new(PermessageDeflate::new()));
+    server.parse(
+        b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+Sec-WebSocket-Extensions: x-webkit- -frame\r\n\r\n",
+    );
+    let out = String::from_utf8_lossy(server.socket()).into_owned();
+    assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+    assert!(out.ends_with("\r\n\r\nInvalid Sec-WebSocket-Extensions header: x-webkit- -frame"));
+}
+
+#[test]
+fn for_request_and_is_websocket() {
+    // H6b V4: a request an HTTP server parsed; is_websocket on its headers.
+    let headers: [(&str, &[u8]); 4] = [
+        ("Upgrade", b"websocket"),
+        ("Connection", b"keep-alive, Upgrade"),
+        ("Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-WebSocket-Version", b"13"),
+    ];
+    assert!(websocket_driver_std::is_websocket("GET", headers));
+    assert!(!websocket_driver_std::is_websocket("POST", headers));
+    let masked_hi = [0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2];
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    let mut server = Driver::for_request(Vec::new(), "GET", "/chat", headers, &[], Options::new());
+    server.on_message(move |ws, m| {
+        g.lock().unwrap().push(m.clone());
+        ws.message(m);
+    });
+    assert_eq!(server.state(), ReadyState::Open);
+    server.parse(&masked_hi);
+    assert_eq!(*got.lock().unwrap(), [Message::Text("hi".into())]);
+    assert!(server.socket().ends_with(b"\x81\x02hi"));
+}
+
+#[test]
+fn proxy_then_handshake() {
+    // H11: CONNECT through the proxy, then the WebSocket handshake on the same socket.
+    let mut client = Driver::client(Vec::new(), "ws://example.com/chat", Options::new()).unwrap();
+    let mut proxy = client.proxy("http://user:pass@proxy.local:3128").unwrap();
+    assert!(proxy.set_header("User-Agent", "test"));
+    assert!(proxy.start());
+    let connect = String::from_utf8(std::mem::take(client.socket_mut())).unwrap();
+    assert!(connect.starts_with("CONNECT example.com:80 HTTP/1.1\r\n"));
+    assert!(connect.contains("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n"));
+    client.parse(b"HTTP/1.1 200 OK\r\n\r\n");
+    let request = String::from_utf8(std::mem::take(client.socket_mut())).unwrap();
+    assert!(
+        request.starts_with("GET /chat HTTP/1.1\r\n"),
+        "the handshake starts on its own: {request}"
+    );
+}

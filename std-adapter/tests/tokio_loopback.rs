@@ -1,0 +1,55 @@
+//! The tokio helpers over loopback TCP: accept and connect, a Stream and a Sink of messages, deflate on.
+#![cfg(feature = "tokio")]
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use websocket_driver_std::tokio::{accept, connect};
+use websocket_driver_std::{Message, Options, PermessageDeflate};
+
+#[tokio::test]
+async fn echo_over_tokio() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (io, _) = listener.accept().await.unwrap();
+        let mut ws = accept(io, Options::new(), |d| {
+            d.add_extension(Box::new(PermessageDeflate::new()));
+        })
+        .await
+        .unwrap();
+        while let Some(message) = ws.next().await {
+            ws.send(message.unwrap()).await.unwrap();
+        }
+        ws.close_event().cloned()
+    });
+    let io = TcpStream::connect(addr).await.unwrap();
+    let mut ws = connect(io, &format!("ws://{addr}/"), Options::new(), |d| {
+        d.add_extension(Box::new(PermessageDeflate::new()));
+    })
+    .await
+    .unwrap();
+    assert!(
+        ws.driver()
+            .headers()
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("sec-websocket-extensions")
+                && v.starts_with("permessage-deflate"))
+    );
+    let messages = vec![
+        Message::Text("hello".into()),
+        Message::Binary(vec![7; 300_000]),
+        Message::Text("ünïcödé".repeat(100)),
+        Message::Binary(Vec::new()),
+    ];
+    for m in &messages {
+        ws.send(m.clone()).await.unwrap();
+    }
+    for m in &messages {
+        assert_eq!(&ws.next().await.unwrap().unwrap(), m);
+    }
+    ws.close().await.unwrap();
+    assert!(ws.next().await.is_none());
+    assert_eq!(ws.close_event().map(|c| c.code), Some(1000));
+    let server_close = server.await.unwrap();
+    assert_eq!(server_close.map(|c| c.code), Some(1000));
+}
