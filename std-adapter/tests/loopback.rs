@@ -101,3 +101,34 @@ fn loopback_with_deflate() {
     // X5: permessage-deflate negotiated between an adapter client and server, messages round-trip.
     conversation(true);
 }
+
+#[test]
+fn max_length_both_ways_with_deflate() {
+    // F9 X5: a message of exactly max_length (2^26 − 1 by default) goes both ways compressed; one byte
+    // more is refused with 1009.
+    let url = echo_server(true);
+    let max = (1usize << 26) - 1;
+    let mut client = Connection::connect(&url, Options::new(), |d| {
+        d.add_extension(Box::new(PermessageDeflate::new()));
+    })
+    .unwrap();
+    let big: Vec<u8> = (0..max).map(|i| (i % 253) as u8).collect();
+    client.send(Message::Binary(big.clone())).unwrap();
+    match client.recv().unwrap() {
+        Some(Incoming::Message(Message::Binary(echo))) => assert!(echo == big, "echo differs"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let mut over = big;
+    over.push(0);
+    client.send(Message::Binary(over)).unwrap();
+    loop {
+        match client.recv().unwrap() {
+            Some(Incoming::Close(event)) => {
+                assert_eq!(event.code, 1009);
+                break;
+            }
+            Some(Incoming::Error(_)) => {}
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+}
