@@ -34,14 +34,17 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p websocket-driver --no-deps --all-feature
 FUZZ_SECONDS=${FUZZ_SECONDS:-0}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   step "fuzz smoke: ${FUZZ_SECONDS}s per target"
-  (cd fuzz && cargo +nightly fuzz list) | while read -r target; do
-    mkdir -p "fuzz/corpus/$target"
-    if ! (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 2>"../target/fuzz-$target.log"); then
-      tail -n 40 "target/fuzz-$target.log"
-      for crash in fuzz/artifacts/"$target"/*; do echo "crashing input $crash:"; od -A x -t x1z "$crash" | head -20; done
-      exit 1
-    fi
-    grep -E '^Done|stat::number_of_executed_units' "target/fuzz-$target.log" | tail -n 1 | sed "s/^/$target: /"
+  mkdir -p target
+  for dir in fuzz std-adapter/fuzz; do
+    for target in $(cd "$dir" && cargo +nightly fuzz list); do
+      log="$PWD/target/fuzz-$target.log"
+      if ! (cd "$dir" && cargo +nightly fuzz run "$target" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1); then
+        tail -n 40 "$log"
+        for crash in "$dir"/artifacts/"$target"/*; do echo "crashing input $crash:"; od -A x -t x1z "$crash" | head -20; done
+        exit 1
+      fi
+      echo "$target: $(grep -E 'stat::number_of_executed_units' "$log" | tail -n 1 | awk '{print $2}') executions in ${FUZZ_SECONDS}s"
+    done
   done
 fi
 step "all checks passed"

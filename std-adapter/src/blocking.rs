@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::{CloseEvent, Driver, ErrorEvent, Message, Options, ReadyState};
@@ -33,6 +34,7 @@ pub struct Connection<S: Read + Write> {
     driver: Driver<Vec<u8>>,
     stream: S,
     inbox: Inbox,
+    opened: Arc<AtomicBool>,
     buf: Vec<u8>,
     eof: bool,
 }
@@ -76,14 +78,19 @@ fn wire(driver: &mut Driver<Vec<u8>>, inbox: &Inbox) {
 
 impl<S: Read + Write> Connection<S> {
     fn new(driver: Driver<Vec<u8>>, stream: S) -> Self {
+        let opened = Arc::new(AtomicBool::new(false));
         let mut connection = Connection {
             driver,
             stream,
             inbox: Inbox::default(),
+            opened: opened.clone(),
             buf: vec![0; 64 * 1024],
             eof: false,
         };
         wire(&mut connection.driver, &connection.inbox);
+        connection
+            .driver
+            .on_open(move |_, ()| opened.store(true, Ordering::Relaxed));
         connection
     }
 
@@ -117,7 +124,8 @@ impl<S: Read + Write> Connection<S> {
                 ));
             }
         }
-        if self.driver.state() != ReadyState::Open {
+        // Open, even if the peer's first frames closed it again: those events wait in the inbox.
+        if !self.opened.load(Ordering::Relaxed) {
             let reason = self.errors().unwrap_or_else(|| "handshake failed".into());
             return Err(io::Error::new(io::ErrorKind::ConnectionRefused, reason));
         }

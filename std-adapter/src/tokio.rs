@@ -8,6 +8,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
@@ -38,6 +39,7 @@ pub struct WebSocketStream<S> {
     written: usize,
     done: bool,
     close: Option<CloseEvent>,
+    opened: Arc<AtomicBool>,
 }
 
 /// Messages, errors and the close go to the inbox, and the driver pauses until they were taken: what
@@ -63,6 +65,9 @@ fn wire(driver: &mut Driver<Vec<u8>>) -> Inbox {
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     fn new(mut driver: Driver<Vec<u8>>, io: S) -> Self {
         let inbox = wire(&mut driver);
+        let opened = Arc::new(AtomicBool::new(false));
+        let flag = opened.clone();
+        driver.on_open(move |_, ()| flag.store(true, Ordering::Relaxed));
         WebSocketStream {
             driver,
             io,
@@ -72,6 +77,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             written: 0,
             done: false,
             close: None,
+            opened,
         }
     }
 
@@ -111,9 +117,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 self.driver.resume();
                 continue;
             }
+            // Open, even if the peer's first frames closed it again: those events wait in the inbox.
+            if self.opened.load(Ordering::Relaxed) {
+                return Ok(self);
+            }
             match self.driver.state() {
                 ReadyState::Connecting => {}
-                ReadyState::Open => return Ok(self),
                 _ => {
                     let reason = self.inbox.lock().ok().and_then(|inbox| {
                         inbox.iter().find_map(|i| {

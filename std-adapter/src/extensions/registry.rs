@@ -181,7 +181,8 @@ impl Extensions {
 
     /// Runs a received message through the active sessions in reverse order (RFC 6455 §9.1). `msg.rsv`
     /// holds the bits of its first frame. Bits no active session owns fail with 1002 (RFC 6455 §5.2); bits
-    /// left set by their session fail with 1010; a result over `max_length` bytes fails with 1009.
+    /// left set by their session fail with 1010; a result over `max_length` bytes fails with 1009. After
+    /// an error the connection must be failed with the error's code: sessions may be mid-stream.
     pub fn process_incoming(
         &mut self,
         mut msg: Message,

@@ -115,7 +115,9 @@ impl Inflater {
 
     /// Inflates one message payload with `00 00 ff ff` appended (RFC 7692 §7.2.2). Stops with 1009 once
     /// more than `max_length` bytes come out (having inflated at most `max_length + 1`), with 1007 as soon
-    /// as a text message's output is not UTF-8 (RFC 6455 §8.1), with 1010 on corrupt DEFLATE data.
+    /// as a text message's output is not UTF-8 (RFC 6455 §8.1; checked after each output step of 4 to
+    /// 256 KiB), with 1010 on corrupt DEFLATE data. After an error the stream state is unspecified: the
+    /// connection is to be failed.
     pub(crate) fn inflate(
         &mut self,
         payload: &[u8],
@@ -139,9 +141,13 @@ impl Inflater {
             let mut pos = 0;
             loop {
                 let start = out.len();
-                // `limit - start` is at least 1: `start > max_length` returned below.
-                let room =
-                    (limit - start as u64).min(start.clamp(MIN_STEP, MAX_STEP) as u64) as usize;
+                // At least 1: `start > max_length` returned below.
+                let remaining = usize::try_from(limit - start as u64).unwrap_or(usize::MAX);
+                let room = remaining.min(start.clamp(MIN_STEP, MAX_STEP));
+                if out.capacity() - start < room {
+                    // Grow geometrically, but never past `max_length + 1` bytes.
+                    out.reserve_exact(room.max(start).min(remaining));
+                }
                 out.resize(start + room, 0);
                 let (in0, out0) = (d.total_in(), d.total_out());
                 let status = d.decompress(&input[pos..], &mut out[start..], FlushDecompress::Sync);

@@ -2,7 +2,7 @@
 //!
 //! This module holds [`PermessageDeflate`] (the options of the original Ruby/Node `permessage-deflate`
 //! extension), the negotiation of RFC 7692 §7.1 for both roles, and the session that compresses outgoing
-//! and inflates incoming messages (through [`codec`]). It must never agree to parameters RFC 7692 forbids
+//! and inflates incoming messages (through `codec`). It must never agree to parameters RFC 7692 forbids
 //! (repeated or unknown parameters, window bits outside 8..=15, `client_max_window_bits` without a value in
 //! a response), never agree to *compress* with an 8-bit window (zlib cannot; such an offer or response is
 //! declined), and never inflate past the caller's `max_length`.
@@ -23,6 +23,10 @@
 //! decompressor's is a 32 KiB window plus tables whatever the window bits (`zlib-rs` sizes it for 15).
 //! With `*_no_context_takeover` the state is reset after each message, not freed; [`Session::close`] frees
 //! it.
+//!
+//! Small windows cost time rather than memory: zlib slides its window (and rescans the whole hash table)
+//! every 2^bits bytes, so on text a 9-bit compressor ran at about 64 MB/s where 12 and 15 bits ran at about
+//! 200 MB/s (release build, one core); inflating runs at 0.8–3 GB/s.
 //!
 //! Messages themselves are held whole: an incoming message costs its compressed payload plus at most
 //! `max_length + 1` inflated bytes while it is processed; an outgoing one its data plus the compressed copy.
@@ -426,5 +430,7 @@ impl ServerSession for DeflateSession {
     }
 }
 
+#[cfg(test)]
+mod negotiation_tests;
 #[cfg(test)]
 mod tests;
