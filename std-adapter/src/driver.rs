@@ -109,6 +109,24 @@ impl<W: Write> Driver<W> {
     /// A server reading the HTTP request from the byte stream (the original's `websocket.server`). The
     /// `connect` event fires when the request head has arrived; call [`start`](Handle::start) then, or let
     /// it start on its own when no `connect` handler is set.
+    ///
+    /// ```
+    /// use websocket_driver_std::{Driver, Options};
+    ///
+    /// let mut ws = Driver::server(Vec::new(), Options::new().protocols(["chat"]));
+    /// ws.on_connect(|ws, ()| {
+    ///     assert!(matches!(ws.request_line(), Some((_, _, true))));
+    ///     ws.start();
+    /// });
+    /// ws.on_message(|ws, message| {
+    ///     ws.message(message); // echo
+    /// });
+    /// ws.parse(b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    /// Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n");
+    /// ws.parse(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i']); // a masked "hi"
+    /// assert_eq!(ws.protocol(), Some("chat"));
+    /// assert!(ws.socket().ends_with(b"\x81\x02hi"));
+    /// ```
     pub fn server(socket: W, options: Options) -> Self {
         let core = Core::server(options.config());
         Driver::new(core, socket, options, None)
@@ -126,6 +144,21 @@ impl<W: Write> Driver<W> {
 
     /// A server for a request an HTTP server already parsed (the original's `websocket.http` and
     /// `websocket.rack`): method, target, headers, and any bytes read past the head (`body`).
+    ///
+    /// ```
+    /// use websocket_driver_std::{Driver, Options, ReadyState};
+    ///
+    /// let headers: [(&str, &[u8]); 4] = [
+    ///     ("Upgrade", b"websocket"),
+    ///     ("Connection", b"Upgrade"),
+    ///     ("Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+    ///     ("Sec-WebSocket-Version", b"13"),
+    /// ];
+    /// assert!(websocket_driver_std::is_websocket("GET", headers));
+    /// let ws = Driver::for_request(Vec::new(), "GET", "/", headers, b"", Options::new());
+    /// assert_eq!(ws.state(), ReadyState::Open);
+    /// assert!(ws.socket().starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// ```
     pub fn for_request<'h, I>(
         socket: W,
         method: &str,
@@ -259,6 +292,16 @@ impl<W: Write> Driver<W> {
 
     /// Starts the closing handshake (code 1000 by default); before open, closes at once and fires the
     /// close event (S3). The same as [`Handle::close`], with the events it causes run at once.
+    ///
+    /// ```
+    /// use websocket_driver_std::{Driver, Options, ReadyState};
+    ///
+    /// let mut ws = Driver::server(Vec::new(), Options::new());
+    /// ws.on_close(|_, event| assert_eq!((event.code, event.reason.as_str()), (1000, "")));
+    /// assert!(ws.close(None, ""));
+    /// assert_eq!(ws.state(), ReadyState::Closed);
+    /// assert!(ws.socket().is_empty()); // nothing was sent before open
+    /// ```
     pub fn close(&mut self, code: Option<u16>, reason: &str) -> bool {
         let closed = self.handle.close(code, reason);
         self.dispatch();
@@ -745,6 +788,14 @@ impl<W: Write> Handle<W> {
 
     /// Sends a ping (payload up to 125 bytes); `callback` runs once when a pong with the same payload
     /// arrives (S9).
+    ///
+    /// ```
+    /// # use websocket_driver_std::{Driver, Options};
+    /// # let mut ws = Driver::client(Vec::new(), "ws://example.com/", Options::new()).unwrap();
+    /// ws.on_open(|ws, ()| {
+    ///     ws.ping(b"are you there?", Some(Box::new(|| println!("pong!"))));
+    /// });
+    /// ```
     pub fn ping(&mut self, payload: &[u8], callback: Option<PingCallback>) -> bool {
         let sent = if self.may_queue() {
             self.queue.push_back(Queued::Ping(payload.to_vec()));

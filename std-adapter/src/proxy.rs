@@ -24,6 +24,18 @@ pub struct Proxy<'d, W: Write> {
 
 impl<W: Write> Driver<W> {
     /// Goes through the HTTP proxy at `url` (`http:` or `https:`, with optional `user:pass@`).
+    ///
+    /// ```
+    /// use websocket_driver_std::{Driver, Options};
+    ///
+    /// let mut ws = Driver::client(Vec::new(), "ws://example.com/", Options::new()).unwrap();
+    /// let mut proxy = ws.proxy("http://user:pass@proxy.local:3128").unwrap();
+    /// proxy.set_header("User-Agent", "demo");
+    /// proxy.start();
+    /// assert!(ws.socket().starts_with(b"CONNECT example.com:80 HTTP/1.1\r\n"));
+    /// ws.parse(b"HTTP/1.1 200 OK\r\n\r\n"); // the tunnel is open: the handshake starts on its own
+    /// assert!(ws.socket().windows(14).any(|w| w == b"GET / HTTP/1.1"));
+    /// ```
     pub fn proxy(&mut self, url: &str) -> Result<Proxy<'_, W>, ErrorEvent> {
         Url::parse(url).map_err(|e| ErrorEvent {
             message: format!("Invalid proxy URL: {e}"),
