@@ -29,7 +29,7 @@ for target in $NO_STD_TARGETS; do
 done
 
 step "docs (missing docs are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc -p websocket-driver --no-deps --all-features
+RUSTDOCFLAGS="-D warnings" cargo doc -p websocket-driver -p websocket-driver-std --no-deps --all-features
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-0}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then

@@ -1,5 +1,5 @@
 //! Blocking I/O: a WebSocket [`Connection`] over any `Read + Write` stream (a `TcpStream`, or a TLS
-//! stream for `wss:`), [`connect`] to a URL, and [`serve`] a listener with a thread per connection.
+//! stream for `wss:`), [`Connection::connect`] to a URL, and [`serve`] a listener with a thread per connection.
 //!
 //! A connection pulls messages with [`Connection::recv`] and sends with [`Connection::send`]. The driver
 //! writes into a buffer that is copied to the stream after every call; nothing here decides protocol.
