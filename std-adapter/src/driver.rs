@@ -354,11 +354,28 @@ impl<W: Write> Handle<W> {
     /// Pre-parsed mode: answer now (the request is not in the buffer).
     fn pending_request(&mut self, request: &websocket_driver::Request<'_>) {
         self.started = true;
-        let extensions = request
+        let offer = request
             .header("sec-websocket-extensions")
             .map(|v| String::from_utf8_lossy(v).into_owned());
-        let Some(answer) = self.negotiate(extensions.as_deref()) else {
-            return;
+        self.answer(offer, |core, _, tx, accept| {
+            core.accept_request(tx, request, accept)
+        });
+    }
+
+    /// Negotiates the extensions the client offered, then lets the core answer with our subprotocols
+    /// and headers: through `respond`, the core's `accept` (raw mode) or `accept_request` (pre-parsed).
+    fn answer(
+        &mut self,
+        offer: Option<String>,
+        respond: impl FnOnce(
+            &mut Core,
+            &mut RxBuf<Vec<u8>>,
+            &mut TxRing<Vec<u8>>,
+            &Accept<'_>,
+        ) -> Result<Option<usize>, HandshakeCallError>,
+    ) -> bool {
+        let Some(answer) = self.negotiate(offer.as_deref()) else {
+            return false;
         };
         let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
         let headers: Vec<(&str, &str)> = self
@@ -372,9 +389,11 @@ impl<W: Write> Handle<W> {
             extensions: answer.as_deref(),
             secure: self.options.secure,
         };
-        let result = self.core.accept_request(&mut self.tx, request, &accept);
+        let result = respond(&mut self.core, &mut self.rx, &mut self.tx, &accept);
+        let accepted = result.is_ok();
         self.after_accept(result);
         self.flush();
+        accepted
     }
 
     fn buffer(&mut self, bytes: &[u8]) {
@@ -432,26 +451,7 @@ impl<W: Write> Handle<W> {
             let offer = request
                 .header("sec-websocket-extensions")
                 .map(|v| String::from_utf8_lossy(v).into_owned());
-            let Some(answer) = self.negotiate(offer.as_deref()) else {
-                return false;
-            };
-            let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-            let headers: Vec<(&str, &str)> = self
-                .request_headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            let accept = Accept {
-                protocols: &protocols,
-                headers: &headers,
-                extensions: answer.as_deref(),
-                secure: self.options.secure,
-            };
-            let result = self.core.accept(&mut self.rx, &mut self.tx, &accept);
-            let ok = result.is_ok();
-            self.after_accept(result);
-            self.flush();
-            return ok;
+            return self.answer(offer, |core, rx, tx, accept| core.accept(rx, tx, accept));
         }
         if self.started {
             return false;
