@@ -143,6 +143,7 @@ impl FrameHeader {
     ///
     /// Never fails: any 2–14 bytes are some header. Returns [`Status::Partial`] until the whole header
     /// is there. A non-minimal length encoding is accepted, as the RFC's receivers do.
+    #[inline]
     pub fn parse(buf: &[u8]) -> Status<(FrameHeader, usize)> {
         let [b0, b1, ..] = *buf else {
             return Status::Partial;
@@ -302,6 +303,7 @@ pub struct Rules {
 /// (F3, F4), fragmentation sequence (F5, F6), masking (F7), length (F8, F9). Returns the named opcode.
 ///
 /// Pure: the same header and rules always give the same answer.
+#[inline]
 pub fn check(header: &FrameHeader, rules: &Rules) -> Result<OpCode, ProtocolError> {
     let opcode = header.opcode();
     // F1 — RFC 6455 §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero
