@@ -36,7 +36,6 @@ const WIDE_MIN: usize = 16;
 /// several pieces, each call given the phase the previous one returned, equals the payload masked
 /// at once with phase 0. Masking and unmasking are the same operation.
 #[inline]
-#[inline]
 pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let phase = phase % 4;
     let next = (phase + buf.len() % 4) % 4;
