@@ -78,7 +78,7 @@ impl fmt::Display for UrlError {
 
 /// An absolute `ws:`, `wss:`, `http:` or `https:` URL, borrowing its input (RFC 3986 §3,
 /// RFC 6455 §3). Construct it with [`Url::parse`] or [`Url::parse_ws`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Url<'a> {
     scheme: Scheme,
@@ -354,9 +354,30 @@ impl fmt::Display for Authority<'_> {
 
 /// An `Authorization`/`Proxy-Authorization` value `Basic <base64(user:pass)>` (RFC 7617 §2,
 /// RFC 4648 §4). `Display` streams it: no buffer, no allocation, any length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BasicAuth<'a>(&'a str);
+
+/// Credentials never appear in debug output (logs): the userinfo is shown as `<redacted>`.
+impl fmt::Debug for BasicAuth<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BasicAuth(<redacted>)")
+    }
+}
+
+/// Like the derived form, but the userinfo (which may hold a password) is shown as `<redacted>`.
+impl fmt::Debug for Url<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Url")
+            .field("scheme", &self.scheme)
+            .field("userinfo", &self.userinfo.map(|_| "<redacted>"))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .finish()
+    }
+}
 
 impl fmt::Display for BasicAuth<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -417,6 +438,18 @@ mod tests {
     use proptest::prelude::*;
     use std::string::{String, ToString};
     use std::vec::Vec;
+
+    #[test]
+    fn debug_output_hides_credentials() {
+        // H8 H11: userinfo becomes an Authorization header, never a log line.
+        let url = Url::parse("ws://user:s3cret@example.com/").unwrap();
+        let shown = std::format!("{url:?} {:?}", url.basic_auth().unwrap());
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("user:"),
+            "{shown}"
+        );
+        assert!(shown.contains("example.com") && shown.contains("<redacted>"));
+    }
 
     /// (input, host, port, is_default_port, resource, Host header, CONNECT authority).
     #[rustfmt::skip]
