@@ -33,17 +33,27 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p websocket-driver -p websocket-driver-std
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-0}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
-  step "fuzz smoke: ${FUZZ_SECONDS}s per target"
+  step "fuzz: ${FUZZ_SECONDS}s per target, from a generated seed corpus"
   mkdir -p target
   for dir in fuzz std-adapter/fuzz; do
+    # The seeds (fuzz/examples/seeds.rs) are written afresh each run; libFuzzer adds what it finds to
+    # corpus/<target>, its first corpus directory.
+    (cd "$dir" && cargo run --quiet --example seeds -- seeds)
     for target in $(cd "$dir" && cargo +nightly fuzz list); do
       log="$PWD/target/fuzz-$target.log"
-      if ! (cd "$dir" && cargo +nightly fuzz run "$target" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1); then
+      mkdir -p "$dir/corpus/$target"
+      rm -rf "${dir:?}/artifacts/$target"
+      if ! (cd "$dir" && cargo +nightly fuzz run "$target" "corpus/$target" "seeds/$target" -- \
+        -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1); then
         tail -n 40 "$log"
-        for crash in "$dir"/artifacts/"$target"/*; do echo "crashing input $crash:"; od -A x -t x1z "$crash" | head -20; done
+        for crash in "$dir"/artifacts/"$target"/*; do
+          [ -e "$crash" ] || continue
+          echo "crashing input $crash (base64: $(base64 -w0 "$crash")):"
+          od -A x -t x1z "$crash" | head -20
+        done
         exit 1
       fi
-      echo "$target: $(grep -E 'stat::number_of_executed_units' "$log" | tail -n 1 | awk '{print $2}') executions in ${FUZZ_SECONDS}s"
+      echo "$target: $(grep -E 'stat::number_of_executed_units' "$log" | tail -n 1 | awk '{print $2}') executions in ${FUZZ_SECONDS}s, corpus $(ls "$dir/corpus/$target" | wc -l) inputs"
     done
   done
 fi
