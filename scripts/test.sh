@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s ==\n' "$*"; }
+step() { printf '\n== %s == (%d s so far)\n' "$*" "$SECONDS"; }
 NO_STD_TARGETS="thumbv7em-none-eabihf thumbv6m-none-eabi"
 
 step "toolchain"
