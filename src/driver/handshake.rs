@@ -50,6 +50,7 @@ impl core::fmt::Display for HandshakeCallError {
 
 impl Driver {
     /// The smallest receive buffer for the current phase: a head must fit while one is read.
+    #[inline]
     pub(super) fn min_rx_capacity(&self) -> usize {
         match self.phase {
             Phase::ReadRequest { .. }

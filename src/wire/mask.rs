@@ -8,9 +8,11 @@
 /// Rotates `key` so that its first byte is the one for payload offset `phase` (`phase < 4`).
 #[inline]
 fn rotated(key: [u8; 4], phase: usize) -> [u8; 4] {
-    let mut key = key;
-    key.rotate_left(phase);
-    key
+    // Read little-endian, byte `i` sits at bits `8 i`: rotating right by `8 phase` bits brings byte
+    // `phase` first. (A word rotation; `<[u8]>::rotate_left` is an out-of-line call.)
+    u32::from_le_bytes(key)
+        .rotate_right(8 * (phase as u32 % 4))
+        .to_le_bytes()
 }
 
 /// The 4-byte key repeated over 8 bytes, in memory order, for XOR over `u64` lanes.
