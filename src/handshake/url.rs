@@ -79,7 +79,6 @@ impl fmt::Display for UrlError {
 /// An absolute `ws:`, `wss:`, `http:` or `https:` URL, borrowing its input (RFC 3986 §3,
 /// RFC 6455 §3). Construct it with [`Url::parse`] or [`Url::parse_ws`].
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Url<'a> {
     scheme: Scheme,
     userinfo: Option<&'a str>,
@@ -355,7 +354,6 @@ impl fmt::Display for Authority<'_> {
 /// An `Authorization`/`Proxy-Authorization` value `Basic <base64(user:pass)>` (RFC 7617 §2,
 /// RFC 4648 §4). `Display` streams it: no buffer, no allocation, any length.
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BasicAuth<'a>(&'a str);
 
 /// Credentials never appear in debug output (logs): the userinfo is shown as `<redacted>`.
@@ -376,6 +374,31 @@ impl fmt::Debug for Url<'_> {
             .field("path", &self.path)
             .field("query", &self.query)
             .finish()
+    }
+}
+
+/// As `Debug`: the credentials are not logged.
+#[cfg(feature = "defmt")]
+impl defmt::Format for BasicAuth<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "BasicAuth(<redacted>)")
+    }
+}
+
+/// As `Debug`: the userinfo is shown as `<redacted>`.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Url<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Url {{ scheme: {}, userinfo: {}, host: {=str}, port: {}, path: {=str}, query: {} }}",
+            self.scheme,
+            self.userinfo.map(|_| "<redacted>"),
+            self.host,
+            self.port,
+            self.path,
+            self.query
+        )
     }
 }
 
