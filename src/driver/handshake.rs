@@ -63,17 +63,18 @@ impl Driver {
     }
 
     /// Notes the time; arms the handshake deadline at the first poll.
+    #[inline]
     pub(super) fn start_clocks(&mut self, now: Instant) {
         self.now = now;
-        if let (State::Connecting, None, Some(timeout), false) = (
-            self.state,
-            self.deadline,
-            self.config.handshake_timeout(),
-            self.clock_armed,
-        ) {
-            self.deadline = Some(now + timeout);
+        if self.clock_armed {
+            return;
         }
         self.clock_armed = true;
+        if let (State::Connecting, None, Some(timeout)) =
+            (self.state, self.deadline, self.config.handshake_timeout())
+        {
+            self.deadline = Some(now + timeout);
+        }
     }
 
     /// S8: a client whose closing handshake completed waits for the server to close the transport.
