@@ -9,6 +9,7 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::{CloseEvent, Driver, ErrorEvent, Message, Options, ReadyState};
 
@@ -37,7 +38,14 @@ pub struct Connection<S: Read + Write> {
     opened: Arc<AtomicBool>,
     buf: Vec<u8>,
     eof: bool,
+    /// Sets the stream's read timeout, for streams that have one (`TcpStream`): reads then wake for the
+    /// driver's deadlines (handshake timeout, S8 close wait).
+    timer: Option<ReadTimeout<S>>,
+    /// Whether `timer` last set a timeout (cleared again once no deadline is pending).
+    timed: bool,
 }
+
+type ReadTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 
 /// What [`accept`] found on a new connection.
 pub enum Accepted<S: Read + Write> {
@@ -86,6 +94,8 @@ impl<S: Read + Write> Connection<S> {
             opened: opened.clone(),
             buf: vec![0; 64 * 1024],
             eof: false,
+            timer: None,
+            timed: false,
         };
         wire(&mut connection.driver, &connection.inbox);
         connection
@@ -102,8 +112,19 @@ impl<S: Read + Write> Connection<S> {
         options: Options,
         setup: impl FnOnce(&mut Driver<Vec<u8>>),
     ) -> io::Result<Self> {
+        Connection::client_timed(stream, url, options, setup, None)
+    }
+
+    fn client_timed(
+        stream: S,
+        url: &str,
+        options: Options,
+        setup: impl FnOnce(&mut Driver<Vec<u8>>),
+        timer: Option<ReadTimeout<S>>,
+    ) -> io::Result<Self> {
         let driver = Driver::client(Vec::new(), url, options).map_err(io::Error::other)?;
         let mut connection = Connection::new(driver, stream);
+        connection.timer = timer;
         setup(&mut connection.driver);
         connection.driver.start();
         connection.write_out()?;
@@ -132,18 +153,52 @@ impl<S: Read + Write> Connection<S> {
         Ok(self)
     }
 
+    /// Why the connection failed: the first error event's message, else the close event's reason.
     fn errors(&self) -> Option<String> {
-        self.inbox.lock().ok()?.iter().find_map(|i| match i {
+        let inbox = self.inbox.lock().ok()?;
+        let error = inbox.iter().find_map(|i| match i {
             Incoming::Error(e) => Some(e.message.clone()),
             _ => None,
+        });
+        error.or_else(|| {
+            inbox.iter().find_map(|i| match i {
+                Incoming::Close(c) if !c.reason.is_empty() => Some(c.reason.clone()),
+                _ => None,
+            })
         })
     }
 
     /// Reads from the stream once and feeds the driver; false at end of stream.
+    ///
+    /// With a deadline pending (handshake timeout, a client's close wait, S8) the read waits at most
+    /// until it, through the stream's read timeout where this connection can set one; a read that
+    /// timed out then hands the time to the driver instead of failing.
     fn read_some(&mut self) -> io::Result<bool> {
+        let wait = self.driver.poll_timeout();
+        if wait == Some(Duration::ZERO) {
+            self.driver.handle_timeout();
+            self.write_out()?;
+            return Ok(true);
+        }
+        if let Some(set) = self.timer
+            && (wait.is_some() || self.timed)
+        {
+            set(&self.stream, wait)?;
+            self.timed = wait.is_some();
+        }
         let n = match self.stream.read(&mut self.buf) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) && wait.is_some() =>
+            {
+                self.driver.handle_timeout();
+                self.write_out()?;
+                return Ok(true);
+            }
             Err(e) => return Err(e),
         };
         if n == 0 {
@@ -154,6 +209,16 @@ impl<S: Read + Write> Connection<S> {
         driver.parse(&buf[..n]);
         self.write_out()?;
         Ok(true)
+    }
+
+    /// The stream, with any read timeout this connection set taken off again.
+    fn into_untimed_stream(self) -> S {
+        if let Some(set) = self.timer
+            && self.timed
+        {
+            let _ = set(&self.stream, None);
+        }
+        self.stream
     }
 
     /// Copies what the driver wrote to the stream.
@@ -267,7 +332,13 @@ impl Connection<TcpStream> {
                 .as_slice(),
         )?;
         stream.set_nodelay(true)?;
-        Connection::client(stream, url, options, setup)
+        Connection::client_timed(
+            stream,
+            url,
+            options,
+            setup,
+            Some(TcpStream::set_read_timeout),
+        )
     }
 }
 
@@ -278,8 +349,18 @@ pub fn accept<S: Read + Write>(
     options: Options,
     setup: impl FnOnce(&mut Driver<Vec<u8>>),
 ) -> io::Result<Accepted<S>> {
+    accept_timed(stream, options, setup, None)
+}
+
+fn accept_timed<S: Read + Write>(
+    stream: S,
+    options: Options,
+    setup: impl FnOnce(&mut Driver<Vec<u8>>),
+    timer: Option<ReadTimeout<S>>,
+) -> io::Result<Accepted<S>> {
     let driver = Driver::server(Vec::new(), options);
     let mut connection = Connection::new(driver, stream);
+    connection.timer = timer;
     setup(&mut connection.driver);
     let plain: Arc<Mutex<Option<(String, String)>>> = Arc::default();
     let seen = plain.clone();
@@ -300,7 +381,7 @@ pub fn accept<S: Read + Write>(
             return Ok(Accepted::Http {
                 method,
                 target,
-                stream: connection.stream,
+                stream: connection.into_untimed_stream(),
             });
         }
         if !connection.read_some()? {
@@ -314,7 +395,7 @@ pub fn accept<S: Read + Write>(
         return Ok(Accepted::Http {
             method,
             target,
-            stream: connection.stream,
+            stream: connection.into_untimed_stream(),
         });
     }
     if connection.driver.state() != ReadyState::Open {
@@ -355,7 +436,7 @@ where
         let (handler, http, options) = (handler.clone(), http.clone(), options.clone());
         std::thread::spawn(move || {
             let _ = stream.set_nodelay(true);
-            match accept(stream, options, setup) {
+            match accept_timed(stream, options, setup, Some(TcpStream::set_read_timeout)) {
                 Ok(Accepted::WebSocket(connection)) => handler(*connection),
                 Ok(Accepted::Http {
                     method,

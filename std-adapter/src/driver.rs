@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::time::Instant as StdInstant;
+use std::time::{Duration, Instant as StdInstant};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -253,6 +253,25 @@ impl<W: Write> Driver<W> {
                 break;
             }
         }
+    }
+
+    /// How long until [`handle_timeout`](Self::handle_timeout) has work, if anything is timed: the
+    /// handshake deadline ([`Options::handshake_timeout`]) or a client's wait for the server to close
+    /// the transport after the closing handshake (S8, [`Options::close_timeout`]). Zero when due. An
+    /// I/O loop reads with at most this timeout.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        let deadline = self.handle.core.poll_timeout()?;
+        let left = deadline.saturating_since(self.handle.now());
+        Some(Duration::from_millis(left.millis()))
+    }
+
+    /// Time has passed: a handshake past its deadline fails (its events follow, as for any failed
+    /// handshake), and a client that waited long enough for the server to close may close the transport
+    /// itself ([`should_close`](Handle::should_close) turns true).
+    pub fn handle_timeout(&mut self) {
+        let now = self.handle.now();
+        self.handle.core.handle_timeout(now);
+        self.dispatch();
     }
 
     /// Continues after a handler called [`Handle::pause`]: handles what is buffered, and input that

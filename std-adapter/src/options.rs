@@ -2,6 +2,9 @@
 //!
 //! Plain data with builder setters; turned into the core's `Config` when a driver is made.
 
+use std::time::Duration;
+
+use websocket_driver::time::Duration as CoreDuration;
 use websocket_driver::{Config, DEFAULT_MAX_LENGTH};
 
 /// Options of a [`Driver`](crate::Driver).
@@ -23,6 +26,12 @@ pub struct Options {
     pub receive_buffer: usize,
     /// Transmit ring size: larger messages are written straight to the socket (default 64 KiB).
     pub transmit_buffer: usize,
+    /// Fail an opening handshake that has not completed this long after it started (default none,
+    /// as in the original; at most 2^32 − 1 ms).
+    pub handshake_timeout: Option<Duration>,
+    /// Client: how long to wait for the server to close the transport after the closing handshake
+    /// before closing it ourselves (RFC 6455 §7.1.1, behaviour S8; default 5 s).
+    pub close_timeout: Duration,
 }
 
 impl Default for Options {
@@ -36,6 +45,8 @@ impl Default for Options {
             secure: false,
             receive_buffer: 64 * 1024,
             transmit_buffer: 64 * 1024,
+            handshake_timeout: None,
+            close_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -82,8 +93,24 @@ impl Options {
         self
     }
 
+    /// Sets `handshake_timeout`.
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets `close_timeout`.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
     pub(crate) fn config(&self) -> Config {
+        let millis =
+            |d: Duration| CoreDuration::from_millis(d.as_millis().min(u128::from(u32::MAX)) as u64);
         Config::default()
+            .with_handshake_timeout(self.handshake_timeout.map(millis))
+            .with_close_timeout(millis(self.close_timeout))
             .max_length(self.max_length)
             .require_masking(self.require_masking)
             .masking(self.masking)

@@ -124,13 +124,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             match self.driver.state() {
                 ReadyState::Connecting => {}
                 _ => {
+                    // The first error's message, else the close event's reason.
                     let reason = self.inbox.lock().ok().and_then(|inbox| {
-                        inbox.iter().find_map(|i| {
-                            if let Item::Error(e) = i {
-                                Some(e.clone())
-                            } else {
-                                None
-                            }
+                        let error = inbox.iter().find_map(|i| match i {
+                            Item::Error(e) => Some(e.clone()),
+                            _ => None,
+                        });
+                        error.or_else(|| {
+                            inbox.iter().find_map(|i| match i {
+                                Item::Close(c) if !c.reason.is_empty() => Some(c.reason.clone()),
+                                _ => None,
+                            })
                         })
                     });
                     return Err(io::Error::new(
@@ -139,7 +143,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     ));
                 }
             }
-            let n = self.io.read(&mut self.read_buf).await?;
+            // With a handshake timeout (`Options::handshake_timeout`) the read waits at most until the
+            // deadline, which then fails the handshake.
+            let n = match self.driver.poll_timeout() {
+                Some(wait) => {
+                    match ::tokio::time::timeout(wait, self.io.read(&mut self.read_buf)).await {
+                        Ok(read) => read?,
+                        Err(_elapsed) => {
+                            self.driver.handle_timeout();
+                            continue;
+                        }
+                    }
+                }
+                None => self.io.read(&mut self.read_buf).await?,
+            };
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }

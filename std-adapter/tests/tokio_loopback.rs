@@ -53,3 +53,24 @@ async fn echo_over_tokio() {
     let server_close = server.await.unwrap();
     assert_eq!(server_close.map(|c| c.code), Some(1000));
 }
+
+/// `Options::handshake_timeout` bounds the opening handshake: a server that accepts the TCP connection
+/// but never answers fails the client's `connect` in time, with a reason.
+#[tokio::test]
+async fn handshake_timeout_over_tokio() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+        drop(socket);
+    });
+    let started = std::time::Instant::now();
+    let io = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let options = Options::new().handshake_timeout(Some(std::time::Duration::from_millis(200)));
+    let result = connect(io, &format!("ws://127.0.0.1:{port}/"), options, |_| {}).await;
+    let error = result.err().expect("the handshake cannot complete");
+    assert!(started.elapsed() < std::time::Duration::from_millis(2500));
+    assert!(error.to_string().to_lowercase().contains("time"), "{error}");
+    silent.abort();
+}

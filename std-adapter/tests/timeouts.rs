@@ -1,0 +1,128 @@
+//! The blocking helpers honour the driver's deadlines over real sockets: a client stops waiting for a
+//! server that never closes the transport after the closing handshake (S8, RFC 6455 §7.1.1), and a
+//! handshake that does not complete in time fails, on the client and on the server.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use websocket_driver::handshake::accept::AcceptKey;
+use websocket_driver_std::Options;
+use websocket_driver_std::blocking::{Connection, Incoming, serve};
+
+/// How long the misbehaving peers below hold a connection open: far longer than the timeouts.
+const HOLD: Duration = Duration::from_secs(4);
+const TIMEOUT: Duration = Duration::from_millis(200);
+/// Generous, for a loaded machine, and still well under `HOLD`.
+const WITHIN: Duration = Duration::from_millis(2500);
+
+/// Reads a request head from `socket` and answers it with a 101 carrying the right accept value.
+fn answer_handshake(socket: &mut TcpStream) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        socket.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let key = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap();
+    let accept = AcceptKey::for_key(key.trim().as_bytes());
+    write!(
+        socket,
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        accept.as_str()
+    )
+    .unwrap();
+}
+
+// S8
+#[test]
+fn client_stops_waiting_for_a_server_that_never_closes_tcp() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        answer_handshake(&mut socket);
+        // The client's close frame (masked, 2-byte payload: 2 + 4 + 2 bytes), answered with 1000,
+        // and then the transport is left open.
+        let mut frame = [0u8; 8];
+        socket.read_exact(&mut frame).unwrap();
+        assert_eq!(frame[0], 0x88);
+        socket.write_all(&[0x88, 0x02, 0x03, 0xe8]).unwrap();
+        thread::sleep(HOLD);
+    });
+    let url = format!("ws://127.0.0.1:{port}/");
+    let mut ws = Connection::connect(&url, Options::new().close_timeout(TIMEOUT), |_| {}).unwrap();
+    ws.close(1000, "").unwrap();
+    let started = Instant::now();
+    match ws.recv().unwrap() {
+        Some(Incoming::Close(close)) => assert_eq!(close.code, 1000),
+        other => panic!("expected the close event, got {other:?}"),
+    }
+    assert_eq!(ws.recv().unwrap(), None);
+    assert!(
+        started.elapsed() < WITHIN,
+        "the client waited {:?} for the server to close",
+        started.elapsed()
+    );
+    assert!(ws.driver().should_close());
+    drop(ws);
+    server.join().unwrap();
+}
+
+#[test]
+fn client_handshake_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (_socket, _) = listener.accept().unwrap();
+        thread::sleep(HOLD); // never answers
+    });
+    let started = Instant::now();
+    let url = format!("ws://127.0.0.1:{port}/");
+    let options = Options::new().handshake_timeout(Some(TIMEOUT));
+    let result = Connection::connect(&url, options, |_| {});
+    let error = result.err().expect("the handshake cannot complete");
+    assert!(
+        started.elapsed() < WITHIN,
+        "gave up after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        error.to_string().to_lowercase().contains("time"),
+        "the error says why: {error}"
+    );
+    server.join().unwrap();
+}
+
+#[test]
+fn server_drops_a_connection_whose_request_never_completes() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let options = Options::new().handshake_timeout(Some(TIMEOUT));
+    thread::spawn(move || {
+        let _ = serve(
+            listener,
+            options,
+            |_| {},
+            |_: Connection<TcpStream>| panic!("no WebSocket connection opens"),
+            |_: &str, _: &str, _: TcpStream| panic!("no request completes"),
+        );
+    });
+    let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    socket.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap(); // and no more
+    socket.set_read_timeout(Some(HOLD)).unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = socket.read_to_end(&mut rest); // the server closes: end of stream (or a reset)
+    assert!(
+        started.elapsed() < WITHIN,
+        "the server held the connection for {:?}",
+        started.elapsed()
+    );
+}
