@@ -53,20 +53,9 @@ if ! rustup target list --installed 2> /dev/null | grep -qx "$TARGET"; then
   say "rustup target add $TARGET"
   rustup target add "$TARGET" > /dev/null 2>&1 || die "rustup target add $TARGET failed"
 fi
-command -v python3 > /dev/null || apt_install python3 python3-venv || die "python3 is missing"
-if ! "$HERE/.venv/bin/python" -c 'import sys' > /dev/null 2>&1; then
-  say "creating the Python venv"
-  if ! python3 -m venv --clear "$HERE/.venv" > /dev/null 2>&1; then
-    apt_install python3-venv || die "python3 -m venv failed and python3-venv could not be installed"
-    python3 -m venv --clear "$HERE/.venv" || die "python3 -m venv failed"
-  fi
-fi
-if ! cmp -s "$HERE/requirements.txt" "$HERE/.venv/.embedded-requirements"; then
-  say "pip install -r embedded-example/requirements.txt"
-  "$HERE/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$HERE/requirements.txt" \
-    || die "pip install failed"
-  cp "$HERE/requirements.txt" "$HERE/.venv/.embedded-requirements"
-fi
+# shellcheck source=../scripts/python-venv.sh
+. "$HERE/../scripts/python-venv.sh"
+ensure_venv "$HERE/.venv" "$HERE/requirements.txt"
 install_s=$((SECONDS - t0))
 
 # ---- build and sizes ------------------------------------------------------------------------------

@@ -37,20 +37,9 @@ apt_install() {
 
 # ---- installs -----------------------------------------------------------------------------------
 t0=$SECONDS
-command -v python3 > /dev/null || apt_install python3 python3-venv || die "python3 is missing"
-if ! "$PEERS/.venv/bin/python" -c 'import sys' > /dev/null 2>&1; then
-  say "creating the Python venv"
-  if ! python3 -m venv --clear "$PEERS/.venv" > /dev/null 2>&1; then
-    apt_install python3-venv || die "python3 -m venv failed and python3-venv could not be installed"
-    python3 -m venv --clear "$PEERS/.venv" || die "python3 -m venv failed"
-  fi
-fi
-if ! cmp -s "$PEERS/requirements.txt" "$PEERS/.venv/.interop-requirements"; then
-  say "pip install -r interop/peers/requirements.txt"
-  "$PEERS/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$PEERS/requirements.txt" \
-    || die "pip install failed"
-  cp "$PEERS/requirements.txt" "$PEERS/.venv/.interop-requirements"
-fi
+# shellcheck source=scripts/python-venv.sh
+. "$ROOT/scripts/python-venv.sh"
+ensure_venv "$PEERS/.venv" "$PEERS/requirements.txt"
 if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
   apt_install nodejs npm || die "node/npm are missing"
 fi
