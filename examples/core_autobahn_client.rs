@@ -57,6 +57,11 @@ fn session(url: &str) -> io::Result<String> {
                 first_done = true;
                 ws.send_fragment(&mut tx, &mut rng, DataKind::Binary, Rsv::NONE, data, fin)
             }
+            // The offered subprotocols (none) go back to the driver, which checks the server's choice.
+            Ok(Some(Event::Response(_))) => {
+                ws.check_response(&mut rx, &mut tx, &[]).map_err(other)?;
+                continue;
+            }
             Ok(Some(_)) | Err(_) => continue, // a failure is followed by its close event
             Ok(None) => {
                 if ws.state() == State::Closed && ws.should_close_transport() {

@@ -7,9 +7,12 @@
 # Each pair runs side by side (wstest is single-threaded Python: two runs use both cores). The deflate
 # cases take about 11 minutes a side; AUTOBAHN_DEFLATE=0 leaves them out for a quick local run.
 # Summary lines and per-run times are printed at the end; reports stay under target/autobahn/.
+# Every run is strict about closing (AUTOBAHN_STRICT_CLOSE=1): a case whose behaviorClose is not OK or
+# INFORMATIONAL (a wrong close code, an unclean close) fails the run, in every case group, not only in 7.*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite=${AUTOBAHN_SUITE:-../shared/conformance/autobahn.sh}
+export AUTOBAHN_STRICT_CLOSE=1
 cargo build --release -p websocket-driver-std --example echo_server --example autobahn_client
 cargo build --release --features rand_core --example core_echo_server --example core_autobahn_client
 exclude=''

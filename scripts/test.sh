@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README): formatting, lints, tests, no_std builds, and (FUZZ_SECONDS>0) a fuzz smoke run.
+# FUZZ_SECONDS>0 needs the nightly toolchain and cargo-fuzz: without them, or when a fuzz crate lists no
+# target, the script fails instead of skipping the fuzzing.
 # Installs the rustup pieces it needs, so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,10 +38,18 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
   step "fuzz: ${FUZZ_SECONDS}s per target, from a generated seed corpus"
   mkdir -p target
   for dir in fuzz std-adapter/fuzz; do
+    # Fuzzing was asked for, so a missing nightly or cargo-fuzz is an error, not an empty loop.
+    if ! targets=$(cd "$dir" && cargo +nightly fuzz list); then
+      echo "error: FUZZ_SECONDS=$FUZZ_SECONDS but \`cargo +nightly fuzz list\` failed in $dir;" \
+        "fuzzing needs the nightly toolchain and cargo-fuzz" \
+        "(rustup toolchain install nightly; cargo install cargo-fuzz), or FUZZ_SECONDS=0" >&2
+      exit 1
+    fi
     # The seeds (fuzz/examples/seeds.rs) are written afresh each run; libFuzzer adds what it finds to
     # corpus/<target>, its first corpus directory.
     (cd "$dir" && cargo run --quiet --example seeds -- seeds)
-    for target in $(cd "$dir" && cargo +nightly fuzz list); do
+    ran=0
+    for target in $targets; do
       log="$PWD/target/fuzz-$target.log"
       mkdir -p "$dir/corpus/$target"
       rm -rf "${dir:?}/artifacts/$target"
@@ -54,7 +64,14 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
         exit 1
       fi
       echo "$target: $(grep -E 'stat::number_of_executed_units' "$log" | tail -n 1 | awk '{print $2}') executions in ${FUZZ_SECONDS}s, corpus $(ls "$dir/corpus/$target" | wc -l) inputs"
+      ran=$((ran + 1))
     done
+    if [ "$ran" -eq 0 ]; then
+      echo "error: FUZZ_SECONDS=$FUZZ_SECONDS but no fuzz target ran in $dir" \
+        "(\`cargo +nightly fuzz list\` listed none)" >&2
+      exit 1
+    fi
+    echo "$dir: $ran fuzz targets run"
   done
 fi
 step "all checks passed"

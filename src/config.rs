@@ -24,6 +24,10 @@ pub const DEFAULT_HEAD_LIMIT: usize = 8 * 1024;
 /// (S8).
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The default time a peer may stay silent after a keepalive ping fell due before the connection is
+/// closed.
+pub const DEFAULT_PONG_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Options of a [`Driver`](crate::Driver). Build with [`Config::default`] and the setters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -38,6 +42,10 @@ pub struct Config {
     /// Milliseconds (kept small: the driver holds a copy).
     handshake_timeout: Option<u32>,
     close_timeout: u32,
+    /// Milliseconds; `None`: no keepalive.
+    ping_interval: Option<u32>,
+    pong_timeout: u32,
+    pub(crate) require_host: bool,
 }
 
 impl Default for Config {
@@ -52,6 +60,9 @@ impl Default for Config {
             max_headers: MAX_HEADERS as u8,
             handshake_timeout: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT.millis() as u32,
+            ping_interval: None,
+            pong_timeout: DEFAULT_PONG_TIMEOUT.millis() as u32,
+            require_host: true,
         }
     }
 }
@@ -93,7 +104,8 @@ impl Config {
     }
 
     /// The largest HTTP head read, request or response (H7; default 8 KiB). A larger request is refused
-    /// with 431. In the handshake phases the receive buffer must hold at least this much.
+    /// with 431. The limit is clamped to the receive buffer's capacity: with a 2 KiB buffer a head over
+    /// 2 KiB is refused the same way, never a buffer error.
     pub const fn head_limit(mut self, bytes: u32) -> Self {
         self.head_limit = bytes;
         self
@@ -119,10 +131,40 @@ impl Config {
         self
     }
 
-    /// How long a client waits for the server to close the transport after the closing handshake before
-    /// closing it itself (S8; default 5 s; at most 2^32 − 1 ms).
+    /// How long the closing may take (RFC 6455 §7.1.1, §7.1.3; S4, S8; default 5 s; at most
+    /// 2^32 − 1 ms). One `close_timeout` serves both waits of the closing: armed when `close()` sends
+    /// our close frame (counted from the `now` of the latest `poll`), it bounds the wait for the peer's
+    /// close — past it the connection is closed with 1006 — and then a client's wait for the server to
+    /// close the transport (S8), so the whole closing never takes longer. When the peer closes first, a
+    /// client waits this long for the server to close the transport.
     pub const fn with_close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = clamp_millis(timeout);
+        self
+    }
+
+    /// Keepalive (RFC 6455 §5.5.2): when the peer has been silent for `interval`, a ping is sent; if it
+    /// stays silent for the [pong timeout](Self::with_pong_timeout) after that, the connection is closed
+    /// and the close event reports 1006 (no close frame is sent: a peer that answers no ping would not
+    /// answer a close either). Anything received — a frame header or payload bytes, not only a pong —
+    /// counts as the peer speaking. Off (`None`) by default; at most 2^32 − 1 ms.
+    pub const fn with_ping_interval(mut self, interval: Option<Duration>) -> Self {
+        self.ping_interval = match interval {
+            Some(t) => Some(clamp_millis(t)),
+            None => None,
+        };
+        self
+    }
+
+    /// How long the peer may stay silent after a keepalive ping fell due (default 20 s).
+    pub const fn with_pong_timeout(mut self, timeout: Duration) -> Self {
+        self.pong_timeout = clamp_millis(timeout);
+        self
+    }
+
+    /// Server: refuse a request without a `Host` header with 400 (RFC 6455 §4.2.1; H3). Default on;
+    /// off restores the originals' leniency.
+    pub const fn require_host(mut self, on: bool) -> Self {
+        self.require_host = on;
         self
     }
 
@@ -144,6 +186,17 @@ impl Config {
 
     pub(crate) const fn close_timeout(&self) -> Duration {
         Duration::from_millis(self.close_timeout as u64)
+    }
+
+    pub(crate) const fn ping_interval(&self) -> Option<Duration> {
+        match self.ping_interval {
+            Some(ms) => Some(Duration::from_millis(ms as u64)),
+            None => None,
+        }
+    }
+
+    pub(crate) const fn pong_timeout(&self) -> Duration {
+        Duration::from_millis(self.pong_timeout as u64)
     }
 
     /// The configured largest message.

@@ -101,6 +101,27 @@ impl fmt::Display for ProtocolError {
     }
 }
 
+/// A timer that ended an open connection (RFC 6455 §7.1.5: the close event reports 1006, abnormal
+/// closure, and no close frame is sent for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Timeout {
+    /// The peer did not answer our close frame within the close timeout (S4).
+    Closing,
+    /// The peer stayed silent for the pong timeout after a keepalive ping fell due.
+    Keepalive,
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Timeout::Closing => "The peer did not answer the close frame in time",
+            Timeout::Keepalive => "The peer did not answer a ping in time",
+        })
+    }
+}
+
 /// Why a send was refused. Nothing was written when a send returns one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -139,6 +160,9 @@ pub enum SendError {
     InvalidHeader,
     /// Binary, ping and pong do not exist on the hixie drafts (L3).
     UnsupportedByDraft,
+    /// `refuse` was called with no request waiting for an answer (the handshake is over, or no request
+    /// has been reported).
+    NoPendingRequest,
 }
 
 impl fmt::Display for SendError {
@@ -162,6 +186,7 @@ impl fmt::Display for SendError {
             SendError::MessageInProgress => f.write_str("a fragmented message is being sent"),
             SendError::RingNotEmpty => f.write_str("a zero-copy send needs an empty transmit ring"),
             SendError::InvalidHeader => f.write_str("invalid header name or value"),
+            SendError::NoPendingRequest => f.write_str("no request is waiting for an answer"),
             SendError::UnsupportedByDraft => {
                 f.write_str("only text can be sent on a hixie draft connection")
             }

@@ -7,6 +7,9 @@
 use crate::handshake::{Request, Response};
 use crate::wire::{CloseCode, Rsv};
 
+#[cfg(feature = "defmt")]
+mod defmt_format;
+
 /// The kind of a data message (RFC 6455 §5.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -35,11 +38,12 @@ pub enum Event<'a> {
     /// Server: body bytes of a request that was not an upgrade, as they arrive (H6); never frames.
     Body(&'a [u8]),
     /// The opening handshake completed: frames flow, and frames queued before are on their way (S2).
-    /// A client gets the server's response head (status and headers, H9).
-    Open {
-        /// The response head, on a client.
-        response: Option<Response<'a>>,
-    },
+    Open,
+    /// Client: the server's response head arrived and passed the checks of H9 that need nothing from
+    /// the application (status 101, `Upgrade`, `Connection`, the accept key). It waits in the receive
+    /// buffer for [`Driver::check_response`](crate::Driver::check_response), which checks the chosen
+    /// subprotocol against the offered list and the extensions, and opens the connection.
+    Response(Response<'a>),
     /// Client: the HTTP proxy opened the tunnel (H11). Start TLS if the URL is `wss:`, then call
     /// [`Driver::start`](crate::Driver::start).
     ProxyConnected(Response<'a>),

@@ -54,12 +54,27 @@
 //! ## RFC sections and where they live
 //! | RFC 6455 | module |
 //! |---|---|
+//! | §1.3, §4.2.2 `Sec-WebSocket-Accept` (the accept key) | [`handshake::accept`] |
+//! | §4 opening handshake | [`handshake`]; the driver runs it ([`Driver::accept`], [`Driver::start`]) |
+//! | §4.1 client handshake, and the HTTP proxy's `CONNECT` tunnel before it | [`handshake::client`] |
+//! | §4.2 server handshake | [`handshake::server`] |
+//! | §4.1, §4.2.1 the HTTP heads both sides read | [`handshake::head`] |
 //! | §5.2 base framing | [`wire::header`], [`wire::opcode`] |
 //! | §5.3 client-to-server masking | [`wire::mask`], [`mask_source`] |
 //! | §5.4 fragmentation, §5.5 control frames, §5.6 data frames | [`driver`](Driver) |
 //! | §5.5.1 close payload, §7.4 status codes | [`wire::close`] |
 //! | §7 closing the connection | [`driver`](Driver) |
 //! | §8.1 UTF-8 handling | [`utf8`] |
+//! | §9 extensions | negotiation and header grammar in the std crate (`websocket_driver_std::extensions`); here the RSV bits an extension owns ([`Rsv`], [`Driver::set_allowed_rsv`]) and the §9.1 check of the `Sec-WebSocket-Extensions` values the handshake writes (crate-private `handshake::extensions`) |
+//! | §10.3 masking (unpredictable keys) | [`mask_source`] |
+//! | §10.4 implementation-specific limits (message, frame and head sizes) | [`config`] |
+//!
+//! | Other RFCs | module |
+//! |---|---|
+//! | RFC 7692 permessage-deflate | in the std crate, `websocket_driver_std::extensions::PermessageDeflate` |
+//! | RFC 7230 §3 HTTP/1.1 heads, §3.2 header fields, §3.2.6 tokens, §7 lists | [`handshake::head`], [`handshake::is_valid_header`] |
+//! | RFC 6585 §5 `431 Request Header Fields Too Large` | [`HandshakeError::status`] for [`HandshakeError::HeadTooLarge`] and [`HandshakeError::TooManyHeaders`] |
+//! | RFC 7617 Basic authentication from a URL's userinfo | [`handshake::url`] ([`Url`]) |
 //!
 //! ## Sizes
 //! A [`Driver`] is a few dozen bytes (see its docs); buffers are the caller's and may be any size from
@@ -88,7 +103,7 @@ pub mod wire;
 pub use buffer::{RxBuf, TxError, TxRing};
 pub use config::{Config, DEFAULT_MAX_LENGTH};
 pub use driver::{Driver, HandshakeCallError, MIN_RX_CAPACITY, MIN_TX_CAPACITY, Role, State};
-pub use error::{Error, ProtocolError, SendError};
+pub use error::{Error, ProtocolError, SendError, Timeout};
 pub use event::{DataKind, Event};
 pub use handshake::client::ClientRequest;
 pub use handshake::server::Accept;

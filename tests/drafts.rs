@@ -246,3 +246,43 @@ fn hixie76_closing() {
         Some(&Ev::Close(1000, String::new()))
     );
 }
+
+#[test]
+fn hixie76_close_waits_for_room() {
+    // L3 backpressure: a hixie-76 closing frame whose answer does not fit stays unconsumed until the
+    // ring is drained; it is answered then, not lost.
+    let mut conn = Conn::new(
+        Driver::server(Config::default().allow_drafts(true)),
+        16 * 1024,
+        400,
+    );
+    let mut bytes = HIXIE76.to_vec();
+    bytes.extend_from_slice(&KEY3);
+    conn.feed(&bytes);
+    conn.driver
+        .accept(&mut conn.rx, &mut conn.tx, &Accept::default())
+        .unwrap();
+    conn.pump();
+    conn.take_out();
+    conn.take_events();
+    let fill = "f".repeat(conn.tx.free() - 3);
+    conn.driver
+        .text(&mut conn.tx, &mut conn.rng, &fill)
+        .unwrap();
+    assert!(conn.tx.free() < 2);
+    conn.rx.write(b"\xff\x00");
+    let polled = conn
+        .driver
+        .poll(&mut conn.rx, &mut conn.tx, &mut conn.rng, conn.now)
+        .unwrap();
+    assert!(
+        matches!(polled, Some(websocket_driver::Event::TxFull { needed: 2 })),
+        "{polled:?}"
+    );
+    assert_eq!(conn.rx.len(), 2, "the closing frame is not consumed");
+    assert_eq!(conn.driver.state(), State::Open);
+    conn.take_out();
+    conn.pump();
+    assert_eq!(conn.take_events(), [Ev::Close(1000, String::new())]);
+    assert_eq!(conn.take_out(), b"\xff\x00");
+}

@@ -7,8 +7,8 @@ use support::{Conn, Ev, drained, frame};
 use websocket_driver::handshake::accept::AcceptKey;
 use websocket_driver::mask_source::FixedSequence;
 use websocket_driver::{
-    Accept, ClientRequest, CloseCode, Config, Driver, Duration, HandshakeCallError, HandshakeError,
-    Instant, SendError, State, Url,
+    Accept, ClientRequest, CloseCode, Config, Driver, Duration, Event, HandshakeCallError,
+    HandshakeError, Instant, SendError, State, Url,
 };
 
 /// `2vBVWg4Qyk3ZoM/5d3QD9Q==` decoded: the key of BEHAVIOUR's H8 vector.
@@ -31,6 +31,7 @@ fn start(conn: &mut Conn, url: &str, protocols: &[&str], headers: &[(&str, &str)
     };
     let mut rng = FixedSequence::new(&NONCE);
     conn.driver.start(&mut conn.tx, &mut rng, &request).unwrap();
+    conn.offered = protocols.iter().map(|p| p.to_string()).collect();
     String::from_utf8(drained(&mut conn.tx)).unwrap()
 }
 
@@ -152,11 +153,28 @@ fn response_checks_in_order() {
         start(&mut conn, "ws://example.com/", &["chat"], &[]);
         conn.rx.write(head.as_bytes());
         conn.rx.write(b"\x81\x02Hi");
-        let err = conn
+        let polled = conn
             .driver
-            .poll(&mut conn.rx, &mut conn.tx, &mut conn.rng, conn.now)
-            .unwrap_err();
-        assert_eq!(err, websocket_driver::Error::Handshake(error), "{head}");
+            .poll(&mut conn.rx, &mut conn.tx, &mut conn.rng, conn.now);
+        let checked_late = matches!(
+            error,
+            HandshakeError::ProtocolMismatch | HandshakeError::ExtensionMismatch
+        );
+        if checked_late {
+            // The checks that need the offered list run in `check_response`.
+            assert!(matches!(polled, Ok(Some(Event::Response(_)))), "{head}");
+            let err = conn
+                .driver
+                .check_response(&mut conn.rx, &mut conn.tx, &["chat"])
+                .unwrap_err();
+            assert_eq!(err, HandshakeCallError::Handshake(error), "{head}");
+        } else {
+            assert_eq!(
+                polled.unwrap_err(),
+                websocket_driver::Error::Handshake(error),
+                "{head}"
+            );
+        }
         if error != HandshakeError::MalformedHead {
             let status = conn.driver.response(&conn.rx).map(|r| r.status());
             assert_eq!(
@@ -248,18 +266,21 @@ fn proxy_refusal() {
 
 #[test]
 fn client_waits_for_the_server_to_close() {
-    // S8: after the closing handshake the client waits for the server to close TCP, with a timeout.
+    // S8: after the closing handshake the client waits for the server to close TCP, with a timeout. One
+    // close_timeout bounds the whole closing: armed by close(), it also ends the wait for the transport.
     let mut conn = Conn::new(
         Driver::client(Config::default().with_close_timeout(Duration::from_secs(2))),
         16 * 1024,
         4096,
     );
     start(&mut conn, "ws://example.com/", &[], &[]);
+    conn.now = Instant::from_secs(10);
     conn.feed(&response(""));
     conn.driver
         .close(&mut conn.tx, &mut conn.rng, Some(CloseCode::NORMAL), "")
         .unwrap();
-    conn.now = Instant::from_secs(10);
+    assert_eq!(conn.driver.poll_timeout(), Some(Instant::from_secs(12)));
+    conn.now = Instant::from_secs(11);
     conn.feed(&frame(0x88, b"\x03\xe8"));
     assert_eq!(conn.driver.state(), State::Closed);
     assert!(
@@ -272,6 +293,20 @@ fn client_waits_for_the_server_to_close() {
     conn.driver.handle_timeout(Instant::from_secs(12));
     assert!(conn.driver.should_close_transport());
     assert_eq!(conn.driver.poll_timeout(), None);
+
+    // S8 when the server closes first: the client echoes and waits close_timeout from then.
+    let mut conn = Conn::new(
+        Driver::client(Config::default().with_close_timeout(Duration::from_secs(2))),
+        16 * 1024,
+        4096,
+    );
+    start(&mut conn, "ws://example.com/", &[], &[]);
+    conn.feed(&response(""));
+    conn.now = Instant::from_secs(20);
+    conn.feed(&frame(0x88, b"\x03\xe8"));
+    assert_eq!(conn.driver.state(), State::Closed);
+    assert!(!conn.driver.should_close_transport());
+    assert_eq!(conn.driver.poll_timeout(), Some(Instant::from_secs(22)));
 }
 
 #[test]
@@ -311,6 +346,7 @@ fn core_client_meets_core_server() {
         .driver
         .start(&mut client.tx, &mut client.rng, &request)
         .unwrap();
+    client.offered = vec!["v2.chat".into(), "v1.chat".into()];
     client
         .driver
         .text(&mut client.tx, &mut client.rng, "sent before open")
@@ -377,6 +413,7 @@ fn through_a_proxy_stub() {
         .driver
         .start(&mut client.tx, &mut client.rng, &request)
         .unwrap();
+    client.offered = vec!["chat".into()];
     client
         .driver
         .text(&mut client.tx, &mut client.rng, "through the tunnel")
@@ -394,5 +431,98 @@ fn through_a_proxy_stub() {
     assert_eq!(
         server.take_events()[..2],
         [Ev::Connect("GET".into(), "/chat".into()), Ev::Open(None)]
+    );
+}
+
+#[test]
+fn forged_subprotocol_is_refused() {
+    // H9 (RFC 6455 §4.1): the server's subprotocol must be one we offered, compared exactly — `#HznbaQ`
+    // collides with `chat` under the 32-bit FNV-1a fingerprint the client once kept.
+    let mut conn = client();
+    start(&mut conn, "ws://example.com/", &["chat"], &[]);
+    conn.feed(&response("Sec-WebSocket-Protocol: #HznbaQ\r\n"));
+    assert_eq!(
+        conn.take_events()[0],
+        Ev::HandshakeError(HandshakeError::ProtocolMismatch)
+    );
+    assert_eq!(conn.driver.state(), State::Closed);
+    assert_eq!(conn.driver.protocol(), None);
+    // The exact name is taken.
+    let mut conn = client();
+    start(&mut conn, "ws://example.com/", &["chat"], &[]);
+    conn.feed(&response("Sec-WebSocket-Protocol: chat\r\n"));
+    assert_eq!(conn.take_events(), [Ev::Open(Some(101))]);
+    assert_eq!(conn.driver.protocol(), Some(0));
+}
+
+#[test]
+fn response_waits_for_check_response() {
+    // H9 H10: the response is reported; nothing opens, no frame is delivered and nothing queued goes
+    // out until the application passes the offered list back.
+    let mut conn = client();
+    start(&mut conn, "ws://example.com/", &["chat"], &[]);
+    conn.driver
+        .text(&mut conn.tx, &mut conn.rng, "queued")
+        .unwrap();
+    conn.rx.write(&response("Sec-WebSocket-Protocol: chat\r\n"));
+    conn.rx.write(b"\x81\x02Hi");
+    let status = match conn
+        .driver
+        .poll(&mut conn.rx, &mut conn.tx, &mut conn.rng, conn.now)
+    {
+        Ok(Some(Event::Response(r))) => r.status(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(status, 101);
+    assert_eq!(
+        conn.driver.response(&conn.rx).map(|r| r.status()),
+        Some(101)
+    );
+    assert!(
+        conn.driver
+            .poll(&mut conn.rx, &mut conn.tx, &mut conn.rng, conn.now)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(conn.tx.ready(), 0, "frames wait behind the check");
+    assert_eq!(
+        conn.driver
+            .check_response(&mut conn.rx, &mut conn.tx, &["chat"]),
+        Ok(Some(0))
+    );
+    assert!(conn.tx.ready() > 0);
+    conn.pump();
+    assert_eq!(conn.take_events(), [Ev::Open(None), Ev::text("Hi")]);
+}
+
+#[test]
+fn zero_copy_send_waits_for_open() {
+    // H10 (RFC 6455 §4.1): a zero-copy frame goes straight to the transport, so it is refused until the
+    // server's 101 was checked.
+    let mut conn = client();
+    start(&mut conn, "ws://example.com/", &[], &[]);
+    let mut payload = *b"early";
+    assert_eq!(
+        conn.driver.send_zero_copy(
+            &mut conn.tx,
+            &mut conn.rng,
+            websocket_driver::DataKind::Text,
+            websocket_driver::Rsv::NONE,
+            &mut payload,
+        ),
+        Err(SendError::NotOpen)
+    );
+    assert_eq!(&payload, b"early", "not masked either");
+    conn.feed(&response(""));
+    assert!(
+        conn.driver
+            .send_zero_copy(
+                &mut conn.tx,
+                &mut conn.rng,
+                websocket_driver::DataKind::Text,
+                websocket_driver::Rsv::NONE,
+                &mut payload,
+            )
+            .is_ok()
     );
 }

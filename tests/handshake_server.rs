@@ -118,10 +118,12 @@ Origin: http://example.com\r\n\r\n";
 fn bad_requests_get_400_with_a_reason() {
     // H3: key missing or not 16 bytes, method not GET, HTTP/1.0 → 400, text/plain, Content-Length, one-line
     // reason; then an error event and closed.
-    let cases: [(&[u8], HandshakeError); 3] = [
-        (b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
-        (b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
-        (b"GET / HTTP/1.0\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::OldHttp),
+    let cases: [(&[u8], HandshakeError); 4] = [
+        (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
+        (b"GET / HTTP/1.0\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::OldHttp),
+        // H3 (RFC 6455 §4.2.1 item 2): no Host header.
+        (b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::MissingHost),
     ];
     for (req, error) in cases {
         let mut conn = server();
@@ -181,7 +183,7 @@ fn method_must_be_get() {
     assert_eq!(
         conn.driver
             .accept(&mut conn.rx, &mut conn.tx, &Accept::default()),
-        Err(HandshakeCallError::Send(SendError::NotOpen))
+        Err(HandshakeCallError::Send(SendError::NoPendingRequest))
     );
     let headers = [
         Header {
@@ -387,6 +389,10 @@ fn pre_parsed_requests() {
             name: "Sec-WebSocket-Protocol",
             value: b"chat",
         },
+        Header {
+            name: "Host",
+            value: b"example.com",
+        },
     ];
     let request = Request::new("GET", "/chat", 1, &headers);
     assert!(request.is_websocket());
@@ -446,13 +452,25 @@ fn head_limits() {
         conn.take_events()[0],
         Ev::Connect("GET".into(), "/chat".into())
     );
-    let mut small = Conn::new(Driver::server(Config::default()), 1024, 1024);
-    assert!(
-        small
-            .driver
-            .poll(&mut small.rx, &mut small.tx, &mut small.rng, small.now)
-            .is_err()
+    // H7 with a receive buffer smaller than the head limit: the limit is clamped to the buffer, so a
+    // firmware's 2 KiB buffer with the default config reads heads up to 2 KiB and refuses larger ones
+    // with 431 — never a buffer error.
+    let mut small = Conn::new(Driver::server(Config::default()), 2048, 1024);
+    small.feed(&request("13", ""));
+    assert_eq!(
+        small.take_events()[0],
+        Ev::Connect("GET".into(), "/chat".into())
     );
+    let mut small = Conn::new(Driver::server(Config::default()), 2048, 1024);
+    let mut long = request("13", "");
+    long.truncate(long.len() - 2);
+    long.extend(format!("X-Pad: {}\r\n\r\n", "p".repeat(2100)).bytes());
+    small.feed(&long);
+    assert_eq!(
+        small.take_events()[0],
+        Ev::HandshakeError(HandshakeError::HeadTooLarge)
+    );
+    assert!(text(&small.take_out()).starts_with("HTTP/1.1 431 "));
 }
 
 #[test]
@@ -484,4 +502,72 @@ fn server_closes_the_transport_after_the_closing_handshake() {
     assert_eq!(conn.driver.state(), State::Closed);
     assert!(conn.driver.should_close_transport());
     assert!(drained(&mut conn.tx).is_empty());
+}
+
+#[test]
+fn refuse_only_while_a_request_waits() {
+    // H6: refuse answers a pending request; once the connection is open (or before a request was
+    // reported) it writes no HTTP into the stream.
+    let mut conn = server();
+    assert_eq!(
+        conn.driver.refuse(&mut conn.rx, &mut conn.tx, 403, "no"),
+        Err(SendError::NoPendingRequest)
+    );
+    conn.feed(&request("13", ""));
+    conn.driver
+        .accept(&mut conn.rx, &mut conn.tx, &Accept::default())
+        .unwrap();
+    conn.take_out();
+    assert_eq!(
+        conn.driver.refuse(&mut conn.rx, &mut conn.tx, 403, "no"),
+        Err(SendError::NoPendingRequest)
+    );
+    assert!(conn.take_out().is_empty());
+    assert_eq!(conn.driver.state(), State::Open);
+}
+
+#[test]
+fn refusal_that_does_not_fit_reports_its_size() {
+    // H3: a refusal that does not fit the ring says how many bytes it needs, and nothing is written.
+    let mut conn = Conn::new(Driver::server(Config::default()), 4096, 140);
+    conn.feed(&request("13", ""));
+    let reason = "x".repeat(100);
+    let err = conn
+        .driver
+        .refuse(&mut conn.rx, &mut conn.tx, 403, &reason)
+        .unwrap_err();
+    let expected = format!(
+        "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{reason}"
+    );
+    assert_eq!(
+        err,
+        SendError::TooLarge {
+            size: expected.len(),
+            capacity: 140
+        }
+    );
+    assert!(conn.tx.is_empty());
+    assert_eq!(conn.driver.state(), State::Connecting, "nothing changed");
+    assert!(
+        conn.driver
+            .refuse(&mut conn.rx, &mut conn.tx, 403, "short")
+            .is_ok()
+    );
+}
+
+#[test]
+fn host_can_be_optional() {
+    // H3 Decision: Host is required by default; `require_host(false)` restores the originals' leniency.
+    let req = b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let mut conn = Conn::new(
+        Driver::server(Config::default().require_host(false)),
+        4096,
+        4096,
+    );
+    conn.feed(req);
+    assert!(
+        conn.driver
+            .accept(&mut conn.rx, &mut conn.tx, &Accept::default())
+            .is_ok()
+    );
 }

@@ -38,6 +38,7 @@ fn client_run(bytes: &[u8], cuts: &[usize]) -> (Vec<Ev>, Vec<u8>) {
     conn.driver
         .start(&mut conn.tx, &mut FixedSequence::new(&nonce), &request)
         .unwrap();
+    conn.offered = vec!["chat".into()];
     conn.feed_split(bytes, cuts);
     (conn.take_events(), conn.take_out())
 }

@@ -331,7 +331,12 @@ fn assert_opens(flags: u8, response: &[u8]) {
     assert_eq!(rx.write(response), response.len());
     loop {
         match driver.poll(&mut rx, &mut tx, &mut rng, Instant::ZERO) {
-            Ok(Some(Event::Open { .. })) => return,
+            Ok(Some(Event::Open)) => return,
+            Ok(Some(Event::Response(_))) => {
+                driver
+                    .check_response(&mut rx, &mut tx, &["chat", "superchat"])
+                    .unwrap();
+            }
             Ok(Some(_)) => {}
             other => panic!("seed response for flags {flags} did not open: {other:?}"),
         }

@@ -37,6 +37,13 @@ fuzz_target!(|input: &[u8]| {
                     assert!(proxied);
                     driver.start(&mut tx, &mut rng, &request).unwrap();
                 }
+                Ok(Some(Event::Response(_))) => {
+                    // The offered list passed back, or (flag bit 1) a different one.
+                    let offered: &[&str] = if flags & 2 == 0 { &["chat", "superchat"] } else { &["chat"] };
+                    if driver.check_response(&mut rx, &mut tx, offered).is_err() {
+                        errors += 1;
+                    }
+                }
                 Ok(Some(Event::Close { .. })) => closes += 1,
                 Ok(Some(Event::TxFull { .. })) => {
                     let ready = tx.ready();

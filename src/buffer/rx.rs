@@ -12,8 +12,9 @@ use core::ops::Range;
 /// The readable bytes are one contiguous region of the storage. The I/O side reads into
 /// [`free_space`](Self::free_space) and [`commit`](Self::commit)s what it read; the driver
 /// looks at [`readable`](Self::readable), unmasks in place through
-/// [`readable_mut`](Self::readable_mut), and [`consume`](Self::consume)s whole frames (or
-/// takes a borrowed view of a payload with [`consume_view`](Self::consume_view)).
+/// `readable_mut`, and `consume`s whole frames (or takes a borrowed view of a payload with
+/// `consume_view`) — the driver's side, which is crate-private: an application that consumed bytes
+/// between polls would desynchronise the driver.
 ///
 /// Bytes are moved only by compaction, and only when the write position has reached the end
 /// of the storage while consumed bytes sit before the readable region. A consumer that drains
@@ -132,7 +133,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     }
 
     /// The readable bytes, mutably (for in-place unmasking by the driver).
-    pub fn readable_mut(&mut self) -> &mut [u8] {
+    pub(crate) fn readable_mut(&mut self) -> &mut [u8] {
         &mut self.storage.as_mut()[self.start..self.end]
     }
 
@@ -141,7 +142,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     /// # Panics
     ///
     /// If `n > len()` (a caller bug).
-    pub fn consume(&mut self, n: usize) {
+    pub(crate) fn consume(&mut self, n: usize) {
         let len = self.len();
         assert!(
             n <= len,
@@ -165,7 +166,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     /// # Panics
     ///
     /// If `n > len()`, `range.start > range.end` or `range.end > len()` (a caller bug).
-    pub fn consume_view(&mut self, n: usize, range: Range<usize>) -> &mut [u8] {
+    pub(crate) fn consume_view(&mut self, n: usize, range: Range<usize>) -> &mut [u8] {
         let len = self.len();
         assert!(
             range.start <= range.end && range.end <= len,
@@ -183,7 +184,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     /// # Panics
     ///
     /// If `f` returns more than `len()` (a caller bug).
-    pub fn consume_with<'a, R>(&'a mut self, f: impl FnOnce(&'a mut [u8]) -> (usize, R)) -> R {
+    pub(crate) fn consume_with<'a, R>(
+        &'a mut self,
+        f: impl FnOnce(&'a mut [u8]) -> (usize, R),
+    ) -> R {
         let (start, end) = (self.start, self.end);
         let (n, result) = f(&mut self.storage.as_mut()[start..end]);
         assert!(
@@ -201,7 +205,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
 
     /// Drops readable bytes from the end, keeping the first `len`: for bytes already handled that
     /// nothing will read again. Does nothing if `len >= self.len()`.
-    pub fn truncate(&mut self, len: usize) {
+    pub(crate) fn truncate(&mut self, len: usize) {
         if len < self.len() {
             self.end = self.start + len;
             if self.start == self.end {

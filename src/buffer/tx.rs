@@ -57,33 +57,30 @@ impl core::error::Error for NotEmpty {}
 
 /// A reserved region of a [`TxRing`], to be written later with [`TxRing::fill`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "drafts"), allow(dead_code))] // hixie-76 only
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Slot {
+pub(crate) struct Slot {
     /// Logical position of the first reserved byte (bytes ever committed before it).
     pos: u64,
     /// Length of the slot in bytes.
     len: usize,
 }
 
+#[cfg(any(test, feature = "__fuzz"))]
 impl Slot {
     /// Length of the slot in bytes.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
-    }
-
-    /// Whether the slot has length zero.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
 /// A ring buffer over caller-owned storage, holding frames that wait to be sent.
 ///
-/// The driver writes whole frames ([`frame`](Self::frame)) or byte sequences of unknown length
-/// ([`transaction`](Self::transaction)), all or nothing. The I/O side sends what
+/// The driver writes whole frames (`frame`) or byte sequences of unknown length
+/// (`transaction`), all or nothing. The I/O side sends what
 /// [`peek`](Self::peek) or [`peek_vectored`](Self::peek_vectored) shows and
 /// [`consume`](Self::consume)s what was sent. Bytes can be held back behind a release mark
-/// ([`hold`](Self::hold), [`reserve`](Self::reserve)) and the whole ring can be paused while
+/// (`hold`, `reserve`: the driver's side, crate-private) and the whole ring can be paused while
 /// the application sends a zero-copy frame itself ([`pause`](Self::pause)).
 pub struct TxRing<S> {
     storage: S,
@@ -212,7 +209,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     ///
     /// [`TxError::TooLarge`] when `n > capacity()`, [`TxError::Full`] with `needed: n` when
     /// `n > free()`. Nothing is written then.
-    pub fn frame(&mut self, n: usize) -> Result<FrameWriter<'_>, TxError> {
+    pub(crate) fn frame(&mut self, n: usize) -> Result<FrameWriter<'_>, TxError> {
         self.check(n)?;
         let start = self.tail();
         Ok(FrameWriter {
@@ -228,7 +225,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     /// Driver side: a write of unknown length (an HTTP head, say). Bytes accumulate until
     /// [`Transaction::commit`]; dropping the transaction, or an error from
     /// [`Transaction::put`], discards everything written through it.
-    pub fn transaction(&mut self) -> Transaction<'_> {
+    pub(crate) fn transaction(&mut self) -> Transaction<'_> {
         let capacity = self.capacity();
         let free = self.free();
         let start = self.tail();
@@ -247,7 +244,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     /// Release mark: bytes written from now on are held back ([`peek`](Self::peek) stops before
     /// them) until [`release`](Self::release). Holding while already holding keeps the earlier
     /// mark.
-    pub fn hold(&mut self) {
+    pub(crate) fn hold(&mut self) {
         if self.mark.is_none() {
             self.mark = Some(self.written);
         }
@@ -256,12 +253,13 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     /// Removes the release mark: every buffered byte becomes ready to send (unless paused).
     ///
     /// Releasing before an outstanding [`Slot`] is filled sends the slot's zero bytes.
-    pub fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         self.mark = None;
     }
 
     /// Whether a release mark is set.
-    pub fn is_holding(&self) -> bool {
+    #[cfg(any(test, feature = "__fuzz", feature = "defmt"))]
+    pub(crate) fn is_holding(&self) -> bool {
         self.mark.is_some()
     }
 
@@ -271,9 +269,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     ///
     /// # Errors
     ///
-    /// As [`frame`](Self::frame): [`TxError::TooLarge`] or [`TxError::Full`], and nothing
+    /// As `frame`: [`TxError::TooLarge`] or [`TxError::Full`], and nothing
     /// changes.
-    pub fn reserve(&mut self, n: usize) -> Result<Slot, TxError> {
+    #[cfg_attr(not(feature = "drafts"), allow(dead_code))]
+    pub(crate) fn reserve(&mut self, n: usize) -> Result<Slot, TxError> {
         let mut writer = self.frame(n)?;
         writer.zero();
         writer.commit();
@@ -290,7 +289,8 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     ///
     /// If `bytes.len()` differs from the slot's length, or the slot is no longer entirely
     /// buffered (a caller bug).
-    pub fn fill(&mut self, slot: Slot, bytes: &[u8]) {
+    #[cfg_attr(not(feature = "drafts"), allow(dead_code))]
+    pub(crate) fn fill(&mut self, slot: Slot, bytes: &[u8]) {
         assert_eq!(
             bytes.len(),
             slot.len,
@@ -370,7 +370,7 @@ fn copy_in(buf: &mut [u8], at: usize, data: &[u8]) {
 ///
 /// Exactly the announced number of bytes must be put before [`commit`](Self::commit). Dropping
 /// the writer without committing writes nothing.
-pub struct FrameWriter<'a> {
+pub(crate) struct FrameWriter<'a> {
     buf: &'a mut [u8],
     len: &'a mut usize,
     written: &'a mut u64,
@@ -425,6 +425,7 @@ impl FrameWriter<'_> {
     }
 
     /// Fills the rest of the frame with zeros.
+    #[cfg_attr(not(feature = "drafts"), allow(dead_code))]
     fn zero(&mut self) {
         let n = self.remaining();
         let at = self.advance(n);
@@ -465,7 +466,7 @@ impl fmt::Debug for FrameWriter<'_> {
 /// discards everything written through it. After a failed [`put`](Self::put) the transaction
 /// is failed: what it held is discarded, every later put fails too (reporting the total size
 /// attempted so far), and [`commit`](Self::commit) writes nothing.
-pub struct Transaction<'a> {
+pub(crate) struct Transaction<'a> {
     buf: &'a mut [u8],
     len: &'a mut usize,
     written: &'a mut u64,
@@ -516,11 +517,6 @@ impl Transaction<'_> {
     /// Bytes held by the transaction (0 once failed).
     pub fn len(&self) -> usize {
         if self.error.is_some() { 0 } else { self.size }
-    }
-
-    /// Whether the transaction holds no bytes.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The error of the latest failed [`put`](Self::put) (also through [`fmt::Write`]), if any.

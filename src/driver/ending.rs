@@ -6,9 +6,10 @@
 
 use core::fmt::{self, Write as _};
 
-use super::{Driver, Phase, Role, State};
-use crate::buffer::{RxBuf, TxRing};
-use crate::error::{Error, ProtocolError};
+use super::state::{Link, Timer};
+use super::{Conn, Driver, Role};
+use crate::buffer::{Storage, TxRing};
+use crate::error::{Error, ProtocolError, Timeout};
 use crate::handshake::HandshakeError;
 use crate::mask_source::MaskSource;
 use crate::wire::{CloseCode, MAX_REASON_LEN, OpCode};
@@ -23,6 +24,8 @@ pub(crate) enum Cause {
     /// The application closed before the connection opened (S3), or closed a draft connection (L3):
     /// code 1000, no reason.
     ClosedLocally,
+    /// A timer ended an open or closing connection: 1006, no close frame.
+    Timeout(Timeout),
 }
 
 impl Cause {
@@ -31,6 +34,7 @@ impl Cause {
             Cause::Protocol(e) => e.close_code(),
             Cause::Handshake(_) => CloseCode::PROTOCOL_ERROR,
             Cause::ClosedLocally => CloseCode::NORMAL,
+            Cause::Timeout(_) => CloseCode::ABNORMAL,
         }
     }
 
@@ -38,7 +42,7 @@ impl Cause {
         match self {
             Cause::Protocol(e) => Some(Error::Protocol(e)),
             Cause::Handshake(e) => Some(Error::Handshake(e)),
-            Cause::ClosedLocally => None,
+            Cause::ClosedLocally | Cause::Timeout(_) => None,
         }
     }
 }
@@ -49,33 +53,27 @@ impl fmt::Display for Cause {
             Cause::Protocol(e) => fmt::Display::fmt(e, f),
             Cause::Handshake(e) => write!(f, "Error during WebSocket handshake: {e}"),
             Cause::ClosedLocally => Ok(()),
+            Cause::Timeout(t) => fmt::Display::fmt(t, f),
         }
     }
 }
 
-/// The consequences of an early end still to be carried out.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ending {
-    pub(crate) cause: Cause,
-    close_frame_unsent: bool,
-    close_event_unreported: bool,
-}
-
 impl Driver {
-    /// Ends the connection for `cause`: queues the close frame if one is due and fits, and returns the
-    /// error to report now.
+    /// Ends the connection for `cause`: queues the close frame if one is due (a protocol violation on a
+    /// connection whose close frame is not out yet) and fits, and returns the error to report now.
     pub(super) fn fail<T, R>(&mut self, cause: Cause, tx: &mut TxRing<T>, rng: &mut R) -> Error
     where
-        T: AsRef<[u8]> + AsMut<[u8]>,
+        T: Storage,
         R: MaskSource + ?Sized,
     {
-        let frame_due = matches!(cause, Cause::Protocol(_)) && !self.close_sent;
+        let frame_due =
+            matches!(cause, Cause::Protocol(_)) && matches!(self.link, Link::Open { .. });
         self.end(cause);
         if frame_due
             && !self.write_close_for(cause, tx, rng)
-            && let Some(ending) = &mut self.ending
+            && let Link::Ended { frame_owed, .. } = &mut self.link
         {
-            ending.close_frame_unsent = true;
+            *frame_owed = true;
         }
         cause
             .error()
@@ -85,57 +83,25 @@ impl Driver {
     /// Ends the connection with no close frame due; the close event follows at the next poll.
     /// S3: `close()` before open ends this way with (1000, ""), nothing sent.
     pub(super) fn end(&mut self, cause: Cause) {
-        self.state = State::Closed;
-        self.close_sent = true;
-        if !matches!(self.phase, Phase::FailedResponse { .. }) {
-            self.phase = Phase::Frames;
-        }
-        self.deadline = None;
-        self.ending = Some(Ending {
+        self.link = Link::Ended {
             cause,
-            close_frame_unsent: false,
-            close_event_unreported: true,
-        });
+            frame_owed: false,
+            event_owed: true,
+            head: None,
+        };
     }
 
-    /// After the error was reported: the close frame as soon as it fits, then the close event, then
-    /// silence (input discarded).
-    pub(super) fn step_ended<S, T, R>(
-        &mut self,
-        mut ending: Ending,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<super::recv::Step, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        use super::recv::{Delivery, Step};
-        self.phase = Phase::Frames;
-        rx.consume(rx.len());
-        if ending.close_frame_unsent {
-            if !self.write_close_for(ending.cause, tx, rng) {
-                return Ok(Step::TxFull(self.frame_len(125)));
-            }
-            ending.close_frame_unsent = false;
-        }
-        let report = ending.close_event_unreported;
-        ending.close_event_unreported = false;
-        self.ending = Some(ending);
-        if report {
-            return Ok(Step::Deliver(Delivery::LocalClose {
-                cause: ending.cause,
-            }));
-        }
-        Ok(Step::Idle)
+    /// Closed with no event due (`refuse`, `abort`): the transport may be closed at once.
+    pub(super) fn close_now(&mut self) {
+        self.link = Link::Closed {
+            transport: Timer::Off,
+        };
     }
 
     /// Writes the close frame for `cause`: its code and its text as the reason.
     fn write_close_for<T, R>(&mut self, cause: Cause, tx: &mut TxRing<T>, rng: &mut R) -> bool
     where
-        T: AsRef<[u8]> + AsMut<[u8]>,
+        T: Storage,
         R: MaskSource + ?Sized,
     {
         let mut payload = [0u8; 125];
@@ -147,10 +113,44 @@ impl Driver {
 
     /// S8: whether the I/O layer should close the transport now. A server closes once the connection is
     /// closed (it closes first, RFC 6455 §7.1.1); a client waits for the server to close, until the close
-    /// timeout, unless the connection failed.
+    /// timeout, unless the connection failed or timed out.
     pub fn should_close_transport(&self) -> bool {
-        self.state == State::Closed
-            && (self.role == Role::Server || self.ending.is_some() || self.close_wait_over)
+        match self.link {
+            Link::Ended { .. } => true,
+            Link::Closed { transport } => self.role == Role::Server || transport == Timer::Off,
+            _ => false,
+        }
+    }
+}
+
+impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
+    /// After the connection ended: the close frame as soon as it fits, then the close event, then
+    /// silence (input discarded).
+    pub(super) fn step_ended(&mut self) -> Result<super::recv::Step, Error> {
+        use super::recv::{Delivery, Step};
+        let Link::Ended {
+            cause,
+            frame_owed,
+            event_owed,
+            ..
+        } = self.d.link
+        else {
+            return Ok(Step::Idle);
+        };
+        self.rx.consume(self.rx.len());
+        if frame_owed && !self.d.write_close_for(cause, self.tx, self.rng) {
+            return Ok(Step::TxFull(self.d.frame_len(125)));
+        }
+        self.d.link = Link::Ended {
+            cause,
+            frame_owed: false,
+            event_owed: false,
+            head: None,
+        };
+        if event_owed {
+            return Ok(Step::Deliver(Delivery::LocalClose { cause }));
+        }
+        Ok(Step::Idle)
     }
 }
 

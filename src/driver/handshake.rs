@@ -6,11 +6,13 @@
 //! ring's release mark (S2).
 
 use super::recv::{Delivery, Step};
-use super::{Cause, Driver, MIN_RX_CAPACITY, Phase, Role, State};
-use crate::buffer::{RxBuf, TxRing};
+use super::state::{Link, Phase, Timer};
+use super::{Cause, Conn, Driver, Role};
+use crate::buffer::{RxBuf, Storage, TxRing};
 use crate::error::{Error, SendError};
 use crate::event::Event;
 use crate::handshake::client::{ClientRequest, Offer, check_connect, write_connect, write_request};
+use crate::handshake::extensions::is_valid_extension_list;
 use crate::handshake::head::{find_end, parse_request, parse_response};
 use crate::handshake::server::{
     Accept, check_request, choose_protocol, write_refusal, write_response,
@@ -18,7 +20,6 @@ use crate::handshake::server::{
 use crate::handshake::url::Url;
 use crate::handshake::{CustomHeaders, HandshakeError, Request, Response, Version, accept};
 use crate::mask_source::MaskSource;
-use crate::time::Instant;
 
 /// Why `accept`, `start` or `connect_proxy` did not go through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,158 +49,139 @@ impl core::fmt::Display for HandshakeCallError {
     }
 }
 
-impl Driver {
-    /// The smallest receive buffer for the current phase: a head must fit while one is read.
-    #[inline]
-    pub(super) fn min_rx_capacity(&self) -> usize {
-        match self.phase {
-            Phase::ReadRequest { .. }
-            | Phase::ReadResponse { .. }
-            | Phase::ReadProxyResponse { .. } => {
-                MIN_RX_CAPACITY.max(self.config.head_limit as usize)
-            }
-            _ => MIN_RX_CAPACITY,
-        }
-    }
-
-    /// Notes the time; arms the handshake deadline at the first poll.
-    #[inline]
-    pub(super) fn start_clocks(&mut self, now: Instant) {
-        self.now = now;
-        if self.clock_armed {
-            return;
-        }
-        self.clock_armed = true;
-        if let (State::Connecting, None, Some(timeout)) =
-            (self.state, self.deadline, self.config.handshake_timeout())
-        {
-            self.deadline = Some(now + timeout);
-        }
-    }
-
-    /// S8: a client whose closing handshake completed waits for the server to close the transport.
-    pub(super) fn arm_close_wait(&mut self) {
-        if self.role == Role::Client {
-            self.deadline = Some(self.now + self.config.close_timeout());
-        } else {
-            self.deadline = None;
-        }
-    }
-
+impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
     /// One unit of handshake work.
-    pub(super) fn step_handshake<S, T, R>(
-        &mut self,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<Step, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        match self.phase {
-            Phase::Frames
-            | Phase::RequestReported { .. }
-            | Phase::ClientIdle
-            | Phase::FailedResponse { .. } => Ok(Step::Idle),
+    pub(super) fn step_handshake(&mut self) -> Result<Step, Error> {
+        let Link::Connecting { phase, .. } = self.d.link else {
+            return Ok(Step::Idle);
+        };
+        let max_headers = self.d.config.header_limit();
+        match phase {
+            Phase::RequestReported { .. } | Phase::ClientIdle | Phase::ResponseReported { .. } => {
+                Ok(Step::Idle)
+            }
             Phase::ReadRequest { scanned } => {
-                let len = match self.read_head(rx, scanned) {
+                let len = match self.read_head(scanned) {
                     Ok(Some(len)) => len,
                     Ok(None) => return Ok(Step::Idle),
-                    Err(e) => return Err(self.refuse_with(e, tx, rng)),
+                    Err(e) => return Err(self.refuse_with(e)),
                 };
-                match parse_request(&rx.readable()[..len], self.config.header_limit()) {
-                    Err(e) => Err(self.refuse_with(e, tx, rng)),
+                match parse_request(&self.rx.readable()[..len], max_headers) {
+                    Err(e) => Err(self.refuse_with(e)),
                     // H6: a request that is not an upgrade is reported and its body follows.
                     Ok(req) if !req.is_websocket() => {
-                        self.phase = Phase::Body;
+                        self.d.set_phase(Phase::Body);
                         Ok(Step::Deliver(Delivery::Connect { len, consume: len }))
                     }
                     Ok(_) => {
-                        self.phase = Phase::RequestReported { len };
+                        self.d.set_phase(Phase::RequestReported { len });
                         Ok(Step::Deliver(Delivery::Connect { len, consume: 0 }))
                     }
                 }
             }
-            Phase::Body if rx.is_empty() => Ok(Step::Idle),
-            Phase::Body => Ok(Step::Deliver(Delivery::Body { len: rx.len() })),
+            Phase::Body if self.rx.is_empty() => Ok(Step::Idle),
+            Phase::Body => Ok(Step::Deliver(Delivery::Body { len: self.rx.len() })),
             #[cfg(feature = "drafts")]
             Phase::Key3 { slot, key1, key2 } => {
                 // H14: the 16-byte answer goes out once all 8 body bytes are here, in any split.
-                let Some(key3) = rx.readable().get(..8) else {
+                let Some(key3) = self.rx.readable().get(..8) else {
                     return Ok(Step::Idle);
                 };
                 let key3: [u8; 8] = key3.try_into().unwrap_or_default();
-                tx.fill(slot, &crate::handshake::draft76::digest(key1, key2, &key3));
-                rx.consume(8);
-                self.open(tx);
-                Ok(Step::Deliver(Delivery::Open { response_len: None }))
-            }
-            Phase::OpenPending => {
-                self.phase = Phase::Frames;
-                Ok(Step::Deliver(Delivery::Open { response_len: None }))
+                self.tx
+                    .fill(slot, &crate::handshake::draft76::digest(key1, key2, &key3));
+                self.rx.consume(8);
+                self.d.open(self.tx);
+                Ok(Step::Again)
             }
             Phase::ReadResponse { scanned, offer } => {
-                let len = match self.read_head(rx, scanned) {
+                let len = match self.read_head(scanned) {
                     Ok(Some(len)) => len,
                     Ok(None) => return Ok(Step::Idle),
-                    Err(e) => return Err(self.fail(Cause::Handshake(e), tx, rng)),
+                    Err(e) => return Err(self.d.fail(Cause::Handshake(e), self.tx, self.rng)),
                 };
-                // H9: every check in order; H10: frames after the head wait in the buffer.
-                let checked = parse_response(&rx.readable()[..len], self.config.header_limit())
-                    .and_then(|response| offer.check(&response));
+                // H9, the checks that need nothing from the application; H10: frames after the head
+                // wait in the buffer.
+                let checked = parse_response(&self.rx.readable()[..len], max_headers)
+                    .and_then(|response| offer.check_head(&response));
                 match checked {
-                    Ok(protocol) => {
-                        self.protocol = protocol.map(|p| p as u8);
-                        self.open(tx);
-                        Ok(Step::Deliver(Delivery::Open {
-                            response_len: Some(len),
-                        }))
+                    Ok(()) => {
+                        self.d.set_phase(Phase::ResponseReported { len, offer });
+                        Ok(Step::Deliver(Delivery::Response { len }))
                     }
-                    Err(e) => Err(self.fail_response(e, len, tx, rng)),
+                    Err(e) => Err(self.d.fail_response(e, len, self.tx, self.rng)),
                 }
             }
             Phase::ReadProxyResponse { scanned } => {
-                let len = match self.read_head(rx, scanned) {
+                let len = match self.read_head(scanned) {
                     Ok(Some(len)) => len,
                     Ok(None) => return Ok(Step::Idle),
-                    Err(e) => return Err(self.fail(Cause::Handshake(e), tx, rng)),
+                    Err(e) => return Err(self.d.fail(Cause::Handshake(e), self.tx, self.rng)),
                 };
-                match parse_response(&rx.readable()[..len], self.config.header_limit())
+                match parse_response(&self.rx.readable()[..len], max_headers)
                     .and_then(|r| check_connect(&r))
                 {
                     Ok(()) => {
-                        self.phase = Phase::ClientIdle;
+                        self.d.set_phase(Phase::ClientIdle);
                         Ok(Step::Deliver(Delivery::ProxyConnected { len }))
                     }
-                    Err(e) => Err(self.fail_response(e, len, tx, rng)),
+                    Err(e) => Err(self.d.fail_response(e, len, self.tx, self.rng)),
                 }
             }
         }
     }
 
     /// Looks for the end of the head being read; remembers how far it looked (H7: linear in the head's
-    /// size however it arrives) and refuses a head over the limit.
-    fn read_head<S: AsRef<[u8]> + AsMut<[u8]>>(
-        &mut self,
-        rx: &RxBuf<S>,
-        scanned: usize,
-    ) -> Result<Option<usize>, HandshakeError> {
-        let limit = self.config.head_limit as usize;
-        match find_end(rx.readable(), scanned) {
+    /// size however it arrives) and refuses a head over the limit. The limit is the configured one,
+    /// clamped to the receive buffer: a head that cannot fit is too large, never a buffer error.
+    fn read_head(&mut self, scanned: usize) -> Result<Option<usize>, HandshakeError> {
+        let limit = self.d.config.get_head_limit().min(self.rx.capacity());
+        match find_end(self.rx.readable(), scanned) {
             Ok(len) if len <= limit => Ok(Some(len)),
             Ok(_) => Err(HandshakeError::HeadTooLarge),
             Err(scanned) if scanned >= limit => Err(HandshakeError::HeadTooLarge),
             Err(scanned) => {
-                match &mut self.phase {
-                    Phase::ReadRequest { scanned: s }
-                    | Phase::ReadResponse { scanned: s, .. }
-                    | Phase::ReadProxyResponse { scanned: s } => *s = scanned,
-                    _ => {}
+                if let Link::Connecting {
+                    phase:
+                        Phase::ReadRequest { scanned: s }
+                        | Phase::ReadResponse { scanned: s, .. }
+                        | Phase::ReadProxyResponse { scanned: s },
+                    ..
+                } = &mut self.d.link
+                {
+                    *s = scanned;
                 }
                 Ok(None)
             }
+        }
+    }
+
+    /// A server refuses a request it could not read or accept: queues the refusal (if it fits) and ends.
+    fn refuse_with(&mut self, e: HandshakeError) -> Error {
+        let mut reason = [0u8; 128];
+        let text = error_text(e, &mut reason);
+        let mut out = self.tx.transaction();
+        if write_refusal(&mut out, e.status(), text).is_ok() {
+            out.commit();
+        }
+        self.d.end(Cause::Handshake(e));
+        Error::Handshake(e)
+    }
+}
+
+impl Driver {
+    /// The handshake phase, while connecting.
+    fn phase(&self) -> Option<Phase> {
+        match self.link {
+            Link::Connecting { phase, .. } => Some(phase),
+            _ => None,
+        }
+    }
+
+    /// Moves to another handshake phase, keeping the deadline.
+    fn set_phase(&mut self, next: Phase) {
+        if let Link::Connecting { phase, .. } = &mut self.link {
+            *phase = next;
         }
     }
 
@@ -213,47 +195,37 @@ impl Driver {
         rng: &mut R,
     ) -> Error
     where
-        T: AsRef<[u8]> + AsMut<[u8]>,
+        T: Storage,
         R: MaskSource + ?Sized,
     {
         let error = self.fail(Cause::Handshake(e), tx, rng);
-        self.phase = Phase::FailedResponse { len };
+        if let Link::Ended { head, .. } = &mut self.link {
+            *head = Some(len);
+        }
         error
     }
 
-    /// A server refuses a request it could not read or accept: queues the refusal (if it fits) and ends.
-    fn refuse_with<T, R>(&mut self, e: HandshakeError, tx: &mut TxRing<T>, rng: &mut R) -> Error
-    where
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let _ = rng;
-        let mut reason = [0u8; 128];
-        let text = error_text(e, &mut reason);
-        let mut out = tx.transaction();
-        if write_refusal(&mut out, e.status(), text) {
-            out.commit();
-        }
-        self.end(Cause::Handshake(e));
-        Error::Handshake(e)
-    }
-
-    /// No more handshake: whatever phase it was in is over.
-    pub(super) fn abandon_handshake(&mut self) {
-        self.phase = Phase::Frames;
-        self.deadline = None;
-    }
-
-    /// The handshake is done: frames flow, and frames queued before open go out (S2).
-    fn open<T: AsRef<[u8]> + AsMut<[u8]>>(&mut self, tx: &mut TxRing<T>) {
+    /// The handshake is done: frames flow, and frames queued before open go out (S2). The open event
+    /// is reported at the next poll.
+    fn open<T: Storage>(&mut self, tx: &mut TxRing<T>) {
         tx.release();
-        self.state = State::Open;
-        self.phase = Phase::Frames;
-        self.deadline = None;
+        self.link = Driver::opened(self.now, false);
+    }
+
+    /// The peer's close arrived (S5): closed. A client then waits for the server to close the transport
+    /// (S8) — until the closing deadline when we closed first, so that one `close_timeout` bounds the
+    /// whole closing.
+    pub(super) fn closed_by_peer(&mut self) {
+        let transport = match (self.role, self.link) {
+            (Role::Server, _) => Timer::Off,
+            (Role::Client, Link::Closing { deadline, .. }) => deadline,
+            (Role::Client, _) => Timer::after(self.now, self.config.close_timeout()),
+        };
+        self.link = Link::Closed { transport };
     }
 
     /// Turns a handshake delivery into its event.
-    pub(super) fn deliver_handshake<'a, S: AsRef<[u8]> + AsMut<[u8]>>(
+    pub(super) fn deliver_handshake<'a, S: Storage>(
         &mut self,
         rx: &'a mut RxBuf<S>,
         delivery: Delivery,
@@ -268,23 +240,21 @@ impl Driver {
                 }
             }
             Delivery::Body { len } => Event::Body(rx.consume_view(len, 0..len)),
-            Delivery::Open { response_len: None } => Event::Open { response: None },
-            Delivery::Open {
-                response_len: Some(len),
-            } => {
-                let head = &*rx.consume_view(len, 0..len);
-                Event::Open {
-                    response: parse_response(head, max_headers).ok(),
+            Delivery::Response { len } => {
+                let head = &*rx.consume_view(0, 0..len);
+                match parse_response(head, max_headers) {
+                    Ok(response) => Event::Response(response),
+                    Err(_) => Event::Open,
                 }
             }
             Delivery::ProxyConnected { len } => {
                 let head = &*rx.consume_view(len, 0..len);
                 match parse_response(head, max_headers) {
                     Ok(response) => Event::ProxyConnected(response),
-                    Err(_) => Event::Open { response: None },
+                    Err(_) => Event::Open,
                 }
             }
-            _ => Event::Open { response: None },
+            _ => Event::Open,
         }
     }
 
@@ -293,7 +263,7 @@ impl Driver {
         &self,
         rx: &'r RxBuf<S>,
     ) -> Option<Request<'r>> {
-        match self.phase {
+        match self.phase()? {
             Phase::RequestReported { len } => {
                 parse_request(&rx.readable()[..len], self.config.header_limit()).ok()
             }
@@ -301,18 +271,24 @@ impl Driver {
         }
     }
 
-    /// The response head that failed the client's checks, until the next `poll` (H9: status and
-    /// headers stay readable after a failure).
+    /// Client: the response head reported by [`Event::Response`] while it waits for
+    /// [`check_response`](Self::check_response), or the one that failed the checks, until the next
+    /// `poll` (H9: status and headers stay readable after a failure).
     pub fn response<'r, S: AsRef<[u8]> + AsMut<[u8]>>(
         &self,
         rx: &'r RxBuf<S>,
     ) -> Option<Response<'r>> {
-        match self.phase {
-            Phase::FailedResponse { len } => {
-                parse_response(rx.readable().get(..len)?, self.config.header_limit()).ok()
+        let len = match self.link {
+            Link::Connecting {
+                phase: Phase::ResponseReported { len, .. },
+                ..
             }
-            _ => None,
-        }
+            | Link::Ended {
+                head: Some(len), ..
+            } => len,
+            _ => return None,
+        };
+        parse_response(rx.readable().get(..len)?, self.config.header_limit()).ok()
     }
 
     /// Accepts the request reported by [`Event::Connect`] (raw mode, H6a): checks it (V1–V3, H3), and
@@ -330,8 +306,8 @@ impl Driver {
         S: AsRef<[u8]> + AsMut<[u8]>,
         T: AsRef<[u8]> + AsMut<[u8]>,
     {
-        let Phase::RequestReported { len } = self.phase else {
-            return Err(HandshakeCallError::Send(SendError::NotOpen));
+        let Some(Phase::RequestReported { len }) = self.phase() else {
+            return Err(HandshakeCallError::Send(SendError::NoPendingRequest));
         };
         let head = &rx.readable()[..len];
         let request = parse_request(head, self.config.header_limit())
@@ -359,6 +335,7 @@ impl Driver {
     ///     .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
     ///     .header("Sec-WebSocket-Version", "13")
     ///     .header("Sec-WebSocket-Protocol", "chat")
+    ///     .header("Host", "example.com")
     ///     .body(())
     ///     .unwrap();
     /// let headers: Vec<Header> =
@@ -387,14 +364,14 @@ impl Driver {
     where
         T: AsRef<[u8]> + AsMut<[u8]>,
     {
-        match self.phase {
-            Phase::ReadRequest { scanned: 0 } => self.answer(tx, request, accept),
-            _ => Err(HandshakeCallError::Send(SendError::NotOpen)),
+        match self.phase() {
+            Some(Phase::ReadRequest { scanned: 0 }) => self.answer(tx, request, accept),
+            _ => Err(HandshakeCallError::Send(SendError::NoPendingRequest)),
         }
     }
 
     /// Checks a request and queues the answer: the 101, or a refusal.
-    fn answer<T: AsRef<[u8]> + AsMut<[u8]>>(
+    fn answer<T: Storage>(
         &mut self,
         tx: &mut TxRing<T>,
         request: &Request<'_>,
@@ -403,16 +380,19 @@ impl Driver {
         CustomHeaders(accept.headers)
             .check()
             .map_err(|_| SendError::InvalidHeader)?;
-        let version = match check_request(request, self.config.allow_drafts) {
+        if accept
+            .extensions
+            .is_some_and(|e| !is_valid_extension_list(e))
+        {
+            return Err(SendError::InvalidHeader.into());
+        }
+        let version = match check_request(request, &self.config) {
             Ok(version) => version,
             Err(e) => {
                 let mut reason = [0u8; 128];
                 let text = error_text(e, &mut reason);
-                let free = tx.free();
                 let mut out = tx.transaction();
-                if !write_refusal(&mut out, e.status(), text) {
-                    return Err(SendError::Full { needed: free + 1 }.into());
-                }
+                write_refusal(&mut out, e.status(), text).map_err(SendError::from)?;
                 out.commit();
                 self.end(Cause::Handshake(e));
                 return Err(HandshakeCallError::Handshake(e));
@@ -428,14 +408,19 @@ impl Driver {
         };
         let protocol = choose_protocol(request, accept.protocols);
         let digest_room = if version == Version::Hixie76 { 16 } else { 0 };
-        let free = tx.free();
+        let (free, capacity) = (tx.free(), tx.capacity());
         let mut out = tx.transaction();
         write_response(&mut out, request, version, accept, protocol).map_err(SendError::from)?;
-        if out.len() + digest_room > free {
-            return Err(SendError::Full {
-                needed: out.len() + digest_room,
+        let needed = out.len() + digest_room;
+        if needed > capacity {
+            return Err(SendError::TooLarge {
+                size: needed,
+                capacity,
             }
             .into());
+        }
+        if needed > free {
+            return Err(SendError::Full { needed }.into());
         }
         out.commit();
         self.version = version;
@@ -452,19 +437,17 @@ impl Driver {
             Version::Hixie76 => {
                 let (key1, key2) = draft_keys.unwrap_or_default();
                 let slot = tx.reserve(16).map_err(SendError::from)?;
-                self.phase = Phase::Key3 { slot, key1, key2 };
+                self.set_phase(Phase::Key3 { slot, key1, key2 });
             }
-            _ => {
-                self.state = State::Open;
-                self.phase = Phase::OpenPending;
-                self.deadline = None;
-            }
+            _ => self.link = Driver::opened(self.now, false),
         }
         Ok(protocol)
     }
 
     /// Refuses the reported request with `status` and a one-line `reason` as a text/plain body, or,
-    /// for a request that was not an upgrade, answers it; the connection is closed afterwards.
+    /// for a request that was not an upgrade, answers it; the connection is closed afterwards. Only
+    /// while a request waits for an answer ([`SendError::NoPendingRequest`] otherwise: an open stream
+    /// never gets HTTP written into it).
     pub fn refuse<S, T>(
         &mut self,
         rx: &mut RxBuf<S>,
@@ -476,18 +459,16 @@ impl Driver {
         S: AsRef<[u8]> + AsMut<[u8]>,
         T: AsRef<[u8]> + AsMut<[u8]>,
     {
-        let free = tx.free();
+        let head = match self.phase() {
+            Some(Phase::RequestReported { len }) => len,
+            Some(Phase::Body) => 0,
+            _ => return Err(SendError::NoPendingRequest),
+        };
         let mut out = tx.transaction();
-        if !write_refusal(&mut out, status, reason) {
-            return Err(SendError::Full { needed: free + 1 });
-        }
+        write_refusal(&mut out, status, reason)?;
         out.commit();
-        if let Phase::RequestReported { len } = self.phase {
-            rx.consume(len);
-        }
-        self.phase = Phase::Frames;
-        self.state = State::Closed;
-        self.close_sent = true;
+        rx.consume(head);
+        self.close_now();
         Ok(())
     }
 
@@ -503,12 +484,18 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
-        if self.phase != Phase::ClientIdle {
+        if self.phase() != Some(Phase::ClientIdle) {
             return Err(SendError::NotOpen.into());
         }
         CustomHeaders(request.headers)
             .check()
             .map_err(|_| SendError::InvalidHeader)?;
+        if request
+            .extensions
+            .is_some_and(|e| !is_valid_extension_list(e))
+        {
+            return Err(SendError::InvalidHeader.into());
+        }
         let nonce = rng.nonce();
         let key = accept::encode_nonce(&nonce);
         let offer = Offer::new(request, nonce).map_err(HandshakeCallError::Handshake)?;
@@ -516,8 +503,48 @@ impl Driver {
         write_request(&mut out, request, &key).map_err(SendError::from)?;
         out.commit();
         tx.hold();
-        self.phase = Phase::ReadResponse { scanned: 0, offer };
+        self.set_phase(Phase::ReadResponse { scanned: 0, offer });
         Ok(())
+    }
+
+    /// Client: finishes the opening handshake after [`Event::Response`], with the subprotocols offered
+    /// to [`start`](Self::start) — the same list: the driver keeps none of it (RFC 6455 §4.1, H9). The
+    /// server's choice must be one of them, compared exactly (absent is fine), and extensions may be
+    /// answered only if some were offered. On success the response head is consumed, frames queued
+    /// before are released (S2), [`Event::Open`] follows at the next `poll`, and the chosen
+    /// subprotocol's index in `protocols` is returned. On failure the connection is closed (the close
+    /// event follows) and the head stays readable through [`response`](Self::response) until the next
+    /// `poll`.
+    pub fn check_response<S, T>(
+        &mut self,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        protocols: &[&str],
+    ) -> Result<Option<usize>, HandshakeCallError>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+    {
+        let Some(Phase::ResponseReported { len, offer }) = self.phase() else {
+            return Err(SendError::NotOpen.into());
+        };
+        let checked = parse_response(&rx.readable()[..len], self.config.header_limit())
+            .and_then(|response| offer.check_choice(&response, protocols));
+        match checked {
+            Ok(protocol) => {
+                rx.consume(len);
+                self.protocol = protocol.map(|p| p as u8);
+                self.open(tx);
+                Ok(protocol)
+            }
+            Err(e) => {
+                self.end(Cause::Handshake(e));
+                if let Link::Ended { head, .. } = &mut self.link {
+                    *head = Some(len);
+                }
+                Err(HandshakeCallError::Handshake(e))
+            }
+        }
     }
 
     /// Client: queues `CONNECT` for `target` to the HTTP proxy at `proxy` (H11). After
@@ -532,7 +559,7 @@ impl Driver {
     where
         T: AsRef<[u8]> + AsMut<[u8]>,
     {
-        if self.phase != Phase::ClientIdle {
+        if self.phase() != Some(Phase::ClientIdle) {
             return Err(SendError::NotOpen.into());
         }
         CustomHeaders(headers)
@@ -541,17 +568,17 @@ impl Driver {
         let mut out = tx.transaction();
         write_connect(&mut out, target, proxy, headers).map_err(SendError::from)?;
         out.commit();
-        self.phase = Phase::ReadProxyResponse { scanned: 0 };
+        self.set_phase(Phase::ReadProxyResponse { scanned: 0 });
         Ok(())
     }
 
     /// Whether frames may be queued now: open, or connecting with the ring holding them back (a client
     /// after `start`, a hixie-76 server waiting for the request body).
     pub(super) fn can_queue(&self) -> bool {
-        match self.phase {
-            Phase::ReadResponse { .. } => true,
+        match self.phase() {
+            Some(Phase::ReadResponse { .. } | Phase::ResponseReported { .. }) => true,
             #[cfg(feature = "drafts")]
-            Phase::Key3 { .. } => true,
+            Some(Phase::Key3 { .. }) => true,
             _ => false,
         }
     }

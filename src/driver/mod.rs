@@ -17,19 +17,21 @@ mod ending;
 mod handshake;
 mod recv;
 mod send;
+mod state;
 
 use crate::buffer::{RxBuf, TxRing};
 use crate::config::Config;
+use crate::error::Timeout;
 use crate::error::{Error, ProtocolError};
 use crate::event::{DataKind, Event};
-use crate::handshake::client::Offer;
 use crate::handshake::{HandshakeError, Version};
 use crate::mask_source::MaskSource;
 use crate::time::Instant;
 use crate::utf8::Utf8Validator;
 use crate::wire::{CloseCode, ClosePayload, OpCode, Rsv};
-use ending::{Cause, Ending};
+use ending::Cause;
 pub use handshake::HandshakeCallError;
+use state::{Keepalive, Link, Phase, Ping, Timer};
 
 /// The smallest receive buffer `poll` accepts: a maximal control frame (2 + 4 + 125 bytes) behind the
 /// up to 3 bytes of a code point split between text chunks.
@@ -100,66 +102,45 @@ struct Recv {
     utf8: Utf8Validator,
 }
 
-/// Where the opening handshake stands (RFC 6455 §4). `Frames` once it is over.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Frames flow, or the connection is over.
-    Frames,
-    /// Server, raw mode: the request head is being read; `scanned` bytes had no blank line.
-    ReadRequest { scanned: usize },
-    /// Server: the request head `[0, len)` was reported and waits for `accept` or `refuse`.
-    RequestReported { len: usize },
-    /// Server: the request was not an upgrade; what follows its head is its body (H6).
-    Body,
-    /// Server, hixie-76: the answer's head is queued and room for the digest reserved; the 8-byte
-    /// request body is awaited (H14).
-    #[cfg(feature = "drafts")]
-    Key3 {
-        slot: crate::buffer::Slot,
-        key1: u32,
-        key2: u32,
-    },
-    /// The handshake completed; the open event is reported at the next poll.
-    OpenPending,
-    /// Client: not started.
-    ClientIdle,
-    /// Client: the request is queued; the response head is being read.
-    ReadResponse { scanned: usize, offer: Offer },
-    /// Client: a proxy CONNECT is queued; the proxy's response head is being read.
-    ReadProxyResponse { scanned: usize },
-    /// Client: a response head `[0, len)` that failed, kept for [`Driver::response`] until the next poll.
-    FailedResponse { len: usize },
+/// The driver with the buffers and mask source of one `poll`: the context every step function shares
+/// (their methods live in one `impl` block per file, bounded once).
+struct Conn<'x, S, T, R: ?Sized> {
+    d: &'x mut Driver,
+    rx: &'x mut RxBuf<S>,
+    tx: &'x mut TxRing<T>,
+    rng: &'x mut R,
 }
 
 /// A WebSocket connection's protocol state, in either role.
 ///
-/// It is small — 232 bytes on 64-bit targets, 280 with the `drafts` feature (asserted in a test) — and
-/// holds no buffer: the receive buffer and transmit ring are the caller's.
+/// It is small — its size on 64-bit targets is asserted in a test (at most 256 bytes, 288 with the
+/// `drafts` feature) — and holds no buffer: the receive buffer and transmit ring are the caller's.
 ///
-/// Create one with [`Driver::server`] or [`Driver::client`] for a connection whose opening handshake is
-/// done, then feed it bytes through [`poll`](Self::poll) and send with [`text`](Self::text) and the
-/// other verbs. See the module docs for the call order.
+/// Create one with [`Driver::server`] or [`Driver::client`] (or the `_upgraded` constructors for a
+/// connection whose opening handshake is done), then feed it bytes through [`poll`](Self::poll) and send
+/// with [`text`](Self::text) and the other verbs. See the module docs for the call order.
+///
+/// # Timers
+/// The driver reads no clock: every `poll` passes `now`, and [`poll_timeout`](Self::poll_timeout) says
+/// when the next timer fires — the handshake deadline, the keepalive ping and its answer
+/// ([`Config::with_ping_interval`]), the closing deadline ([`Config::with_close_timeout`]). `poll` handles
+/// the timers that are due at its `now`; [`handle_timeout`](Self::handle_timeout) does the same without
+/// reading input, and the next `poll` then queues what fell due (a keepalive ping) and reports what
+/// ended (the close event).
 #[derive(Clone, Debug)]
 pub struct Driver {
     role: Role,
-    state: State,
     config: Config,
     allowed_rsv: Rsv,
-    close_sent: bool,
     /// The kind of the message being sent in fragments, if any.
     sending: Option<DataKind>,
     version: Version,
     /// The chosen subprotocol: an index into the server's list, or into the client's offer.
     protocol: Option<u8>,
-    phase: Phase,
-    /// The next deadline: the handshake's, or a client's wait for the server to close (S8).
-    deadline: Option<Instant>,
-    /// The `now` of the current poll.
-    now: Instant,
-    clock_armed: bool,
-    close_wait_over: bool,
+    /// The `now` of the latest poll; `None` before the first.
+    now: Option<Instant>,
+    link: Link,
     recv: Recv,
-    ending: Option<Ending>,
     /// The legacy framing's decoder, on a draft connection.
     #[cfg(feature = "drafts")]
     draft: crate::draft::framing::Decoder,
@@ -173,8 +154,10 @@ impl Driver {
     pub fn server(config: Config) -> Self {
         Driver::new(
             Role::Server,
-            State::Connecting,
-            Phase::ReadRequest { scanned: 0 },
+            Link::Connecting {
+                phase: Phase::ReadRequest { scanned: 0 },
+                deadline: Timer::Unset,
+            },
             config,
         )
     }
@@ -182,38 +165,47 @@ impl Driver {
     /// A client: call [`start`](Self::start) (after [`connect_proxy`](Self::connect_proxy) when going
     /// through a proxy) to send the request.
     pub fn client(config: Config) -> Self {
-        Driver::new(Role::Client, State::Connecting, Phase::ClientIdle, config)
+        Driver::new(
+            Role::Client,
+            Link::Connecting {
+                phase: Phase::ClientIdle,
+                deadline: Timer::Unset,
+            },
+            config,
+        )
     }
 
     /// A server for a connection whose upgrade is already done: open at once.
     pub fn server_upgraded(config: Config) -> Self {
-        Driver::new(Role::Server, State::Open, Phase::Frames, config)
+        Driver::new(Role::Server, Driver::opened(None, true), config)
     }
 
     /// A client for a connection whose upgrade is already done: open at once.
     pub fn client_upgraded(config: Config) -> Self {
-        Driver::new(Role::Client, State::Open, Phase::Frames, config)
+        Driver::new(Role::Client, Driver::opened(None, true), config)
     }
 
-    fn new(role: Role, state: State, phase: Phase, config: Config) -> Self {
+    fn new(role: Role, link: Link, config: Config) -> Self {
         Driver {
             role,
-            state,
             config,
             allowed_rsv: Rsv::NONE,
-            close_sent: false,
             sending: None,
             version: Version::Hybi(13),
             protocol: None,
-            phase,
-            deadline: None,
-            now: Instant::ZERO,
-            clock_armed: false,
-            close_wait_over: false,
+            now: None,
+            link,
             recv: Recv::default(),
-            ending: None,
             #[cfg(feature = "drafts")]
             draft: crate::draft::framing::Decoder::new(false, 0),
+        }
+    }
+
+    /// The open state, its keepalive counted from `now`.
+    fn opened(now: Option<Instant>, announced: bool) -> Link {
+        Link::Open {
+            announced,
+            keepalive: Keepalive::new(now),
         }
     }
 
@@ -224,7 +216,7 @@ impl Driver {
 
     /// The connection state (S1).
     pub fn state(&self) -> State {
-        self.state
+        self.link.state()
     }
 
     /// The options.
@@ -245,16 +237,35 @@ impl Driver {
 
     /// The protocol error the connection failed with, if it did.
     pub fn failure(&self) -> Option<ProtocolError> {
-        match self.ending?.cause {
-            Cause::Protocol(e) => Some(e),
+        match self.link {
+            Link::Ended {
+                cause: Cause::Protocol(e),
+                ..
+            } => Some(e),
             _ => None,
         }
     }
 
     /// The handshake error the connection failed with, if it did.
     pub fn handshake_failure(&self) -> Option<HandshakeError> {
-        match self.ending?.cause {
-            Cause::Handshake(e) => Some(e),
+        match self.link {
+            Link::Ended {
+                cause: Cause::Handshake(e),
+                ..
+            } => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The timer that ended the connection, if one did: the closing deadline or keepalive (the close
+    /// event then carries 1006, RFC 6455 §7.1.5). A handshake timeout is a
+    /// [`handshake_failure`](Self::handshake_failure).
+    pub fn timeout(&self) -> Option<Timeout> {
+        match self.link {
+            Link::Ended {
+                cause: Cause::Timeout(t),
+                ..
+            } => Some(t),
             _ => None,
         }
     }
@@ -270,27 +281,49 @@ impl Driver {
         self.protocol.map(usize::from)
     }
 
-    /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work: the handshake
-    /// deadline, or a client's wait for the server to close the transport (S8).
+    /// The next instant at which a timer fires: the handshake deadline, the keepalive ping or the end
+    /// of the wait for its answer, the closing deadline (S4), or the end of a client's wait for the
+    /// server to close the transport (S8). `None` when no timer runs; timers entered before the first
+    /// `poll` start at its `now`.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadline
+        self.link.deadline(&self.config)
     }
 
-    /// Time has passed: a handshake that has not completed by its deadline fails; a client that waited
-    /// long enough for the server to close may close the transport itself (S8).
+    /// Time has passed; `poll` calls this itself with its `now`. What is due at `now` happens: a
+    /// handshake past its deadline fails; a keepalive ping falls due (queued by the next `poll`), or a
+    /// peer silent past the pong timeout is closed (1006, no close frame: a peer that answers no ping
+    /// would not answer a close either); a peer that has not answered our close by the closing deadline
+    /// is closed (1006); a client that waited long enough for the server to close may close the
+    /// transport itself (S8). The close event comes at the next `poll`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let Some(deadline) = self.deadline else {
+        let Some(deadline) = self.poll_timeout() else {
             return;
         };
         if now < deadline {
             return;
         }
-        self.deadline = None;
-        if self.state == State::Connecting {
-            self.end(Cause::Handshake(HandshakeError::Timeout));
-        } else {
-            self.close_wait_over = true;
+        match &mut self.link {
+            Link::Connecting { .. } => self.end(Cause::Handshake(HandshakeError::Timeout)),
+            Link::Closing { .. } => self.end(Cause::Timeout(Timeout::Closing)),
+            Link::Closed { transport } => *transport = Timer::Off,
+            Link::Open { keepalive, .. } => match keepalive.ping {
+                Ping::Quiet => keepalive.ping = Ping::Owed(now),
+                Ping::Owed(_) | Ping::Sent(_) => self.end(Cause::Timeout(Timeout::Keepalive)),
+            },
+            Link::Ended { .. } => {}
+        }
+    }
+
+    /// Notes the time: arms the timers entered before the first poll, and handles those now due.
+    #[inline]
+    fn start_clocks(&mut self, now: Instant) {
+        if self.now.is_none() {
+            self.link.arm(now, &self.config);
+        }
+        self.now = Some(now);
+        if self.poll_timeout().is_some_and(|deadline| now >= deadline) {
+            self.handle_timeout(now);
         }
     }
 
@@ -301,8 +334,9 @@ impl Driver {
     /// returned; when one does not fit, `poll` returns [`Event::TxFull`] without consuming the frame.
     /// A protocol violation is returned once as `Err`, with the close frame already queued (or queued as
     /// soon as it fits, before anything else); the next call returns the close event, and from then on
-    /// input is discarded and `Ok(None)` returned. `rng` masks the client's replies; a server's is never
-    /// used. `now` is the current time.
+    /// input is discarded and `Ok(None)` returned. `rng` masks the client's frames; a server's is never
+    /// used. `now` is the current time: timers due at `now` are handled first (see
+    /// [`handle_timeout`](Self::handle_timeout)).
     #[must_use = "events carry the received data"]
     pub fn poll<'a, S, T, R>(
         &mut self,
@@ -316,19 +350,27 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
-        check_capacity(rx.capacity(), self.min_rx_capacity())?;
+        check_capacity(rx.capacity(), MIN_RX_CAPACITY)?;
         check_capacity(tx.capacity(), MIN_TX_CAPACITY)?;
         self.start_clocks(now);
-        loop {
-            match self.step(rx, tx, rng)? {
-                recv::Step::Again => {}
-                recv::Step::Idle => return Ok(None),
-                recv::Step::TxFull(needed) => return Ok(Some(Event::TxFull { needed })),
-                recv::Step::Deliver(delivery) => {
-                    return self.deliver(rx, tx, rng, delivery).map(Some);
+        let delivery = {
+            let mut conn = Conn {
+                d: &mut *self,
+                rx: &mut *rx,
+                tx: &mut *tx,
+                rng: &mut *rng,
+            };
+            conn.send_owed_ping();
+            loop {
+                match conn.step()? {
+                    recv::Step::Again => {}
+                    recv::Step::Idle => return Ok(None),
+                    recv::Step::TxFull(needed) => return Ok(Some(Event::TxFull { needed })),
+                    recv::Step::Deliver(delivery) => break delivery,
                 }
             }
-        }
+        };
+        self.deliver(rx, tx, rng, delivery).map(Some)
     }
 
     /// Turns a delivery decided by `step` into an event borrowing `rx` (kept apart from `step` so the
@@ -429,6 +471,21 @@ impl Driver {
             }),
             other => Ok(self.deliver_handshake(rx, other)),
         }
+    }
+}
+
+/// As `Debug` shows it in short: role, state, version and subprotocol, never buffered bytes.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Driver {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Driver {{ role: {}, state: {}, version: {}, protocol: {}, .. }}",
+            self.role,
+            self.state(),
+            self.version,
+            self.protocol
+        );
     }
 }
 

@@ -6,8 +6,9 @@
 
 use core::ops::Range;
 
-use super::{Cause, Driver, Frame, Message, Phase, Role, State};
-use crate::buffer::{RxBuf, TxRing};
+use super::state::{Keepalive, Link, Ping};
+use super::{Cause, Conn, Frame, Message, Role};
+use crate::buffer::Storage;
 use crate::error::{Error, ProtocolError};
 use crate::event::DataKind;
 use crate::mask_source::MaskSource;
@@ -48,8 +49,10 @@ pub(super) enum Delivery {
     Connect { len: usize, consume: usize },
     /// `[0, len)` is request body (H6).
     Body { len: usize },
-    /// The opening handshake completed; the response head is `[0, len)` on a client (consumed).
-    Open { response_len: Option<usize> },
+    /// The opening handshake completed.
+    Open,
+    /// Client: the response head `[0, len)`, kept for `check_response`.
+    Response { len: usize },
     /// The proxy accepted the tunnel; its response head is `[0, len)` (consumed).
     ProxyConnected { len: usize },
     /// A draft text frame: the text at `range`; consume `consume` bytes (L1).
@@ -60,83 +63,85 @@ pub(super) enum Delivery {
     DraftClose,
 }
 
-impl Driver {
+impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
     /// One unit of receive work.
-    pub(super) fn step<S, T, R>(
-        &mut self,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<Step, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        if let Some(ending) = self.ending {
-            return self.step_ended(ending, rx, tx, rng);
-        }
-        if self.phase != Phase::Frames {
-            return self.step_handshake(rx, tx, rng);
-        }
-        if self.state == State::Closed {
-            // S5, S6, L3: after the close, input is ignored.
-            rx.consume(rx.len());
-            return Ok(Step::Idle);
+    pub(super) fn step(&mut self) -> Result<Step, Error> {
+        match self.d.link {
+            Link::Open {
+                announced: true, ..
+            }
+            | Link::Closing {
+                announced: true, ..
+            } => {}
+            Link::Open { .. } | Link::Closing { .. } => return Ok(self.announce_open()),
+            Link::Connecting { .. } => return self.step_handshake(),
+            Link::Ended { .. } => return self.step_ended(),
+            Link::Closed { .. } => {
+                // S5, S6, L3: after the close, input is ignored.
+                self.rx.consume(self.rx.len());
+                return Ok(Step::Idle);
+            }
         }
         #[cfg(feature = "drafts")]
-        if self.version.is_draft() {
-            return self.step_draft(rx, tx);
+        if self.d.version.is_draft() {
+            return self.step_draft();
         }
-        if self.recv.held == 0 && self.recv.cursor > 0 {
-            rx.consume(self.recv.cursor);
-            self.recv.cursor = 0;
+        if self.d.recv.held == 0 && self.d.recv.cursor > 0 {
+            self.rx.consume(self.d.recv.cursor);
+            self.d.recv.cursor = 0;
         }
-        let frame = match self.recv.frame {
+        let frame = match self.d.recv.frame {
             Some(frame) => frame,
-            None => match self.read_header(rx, tx, rng)? {
+            None => match self.read_header()? {
                 Some(frame) => frame,
-                None => return self.idle(rx, tx, rng),
+                None => return self.idle(),
             },
         };
         if frame.opcode.is_control() {
-            return self.control_frame(frame, rx, tx, rng);
+            return self.control_frame(frame);
         }
-        self.data_frame(frame, rx, tx, rng)
+        self.data_frame(frame)
+    }
+
+    /// The open event, once, before any frame (H10).
+    fn announce_open(&mut self) -> Step {
+        if let Link::Open { announced, .. } | Link::Closing { announced, .. } = &mut self.d.link {
+            *announced = true;
+        }
+        Step::Deliver(Delivery::Open)
+    }
+
+    /// The peer sent something: the keepalive starts over.
+    #[inline]
+    fn heard(&mut self) {
+        if let Link::Open { keepalive, .. } = &mut self.d.link {
+            keepalive.heard(self.d.now);
+        }
     }
 
     /// Parses and checks the header at the cursor (F1–F9); `None` when it is incomplete.
-    fn read_header<S, T, R>(
-        &mut self,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<Option<Frame>, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let recv = &mut self.recv;
+    fn read_header(&mut self) -> Result<Option<Frame>, Error> {
+        let d = &mut *self.d;
+        let recv = &mut d.recv;
         let Status::Complete((header, header_len)) =
-            FrameHeader::parse(&rx.readable()[recv.cursor..])
+            FrameHeader::parse(&self.rx.readable()[recv.cursor..])
         else {
             return Ok(None);
         };
-        let masking = match (self.role, self.config.require_masking) {
+        let masking = match (d.role, d.config.require_masking) {
             (Role::Client, _) => MaskRule::Forbidden,
             (Role::Server, true) => MaskRule::Required,
             (Role::Server, false) => MaskRule::Optional,
         };
         let rules = Rules {
-            allowed_rsv: self.allowed_rsv,
+            allowed_rsv: d.allowed_rsv,
             masking,
-            max_length: self.config.max_length,
+            max_length: d.config.max_length,
             open_message: recv.message.map(|m| m.len),
         };
         let opcode = match check(&header, &rules) {
             Ok(opcode) => opcode,
-            Err(e) => return Err(self.fail(Cause::Protocol(e), tx, rng)),
+            Err(e) => return Err(self.fail(Cause::Protocol(e))),
         };
         let frame = Frame {
             opcode,
@@ -170,64 +175,67 @@ impl Driver {
             // A data frame's header is done with at once: consumed when nothing is kept before it,
             // otherwise left behind the cursor for the payload to be moved over.
             if recv.held == 0 {
-                rx.consume(recv.cursor + header_len);
+                self.rx.consume(recv.cursor + header_len);
                 recv.cursor = 0;
             } else {
                 recv.cursor += header_len;
             }
         }
         recv.frame = Some(frame);
+        self.heard();
         Ok(Some(frame))
     }
 
+    /// Fails the connection (S6).
+    fn fail(&mut self, cause: Cause) -> Error {
+        self.d.fail(cause, self.tx, self.rng)
+    }
+
     /// A control frame: handled whole, once all of it is in the buffer (F11, F13, F12, S5).
-    fn control_frame<S, T, R>(
-        &mut self,
-        frame: Frame,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<Step, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let start = self.recv.cursor + usize::from(frame.header_len);
+    fn control_frame(&mut self, frame: Frame) -> Result<Step, Error> {
+        let start = self.d.recv.cursor + usize::from(frame.header_len);
         let end = start + frame.len as usize; // ≤ 125, checked with the header
-        if rx.len() < end {
-            return self.idle(rx, tx, rng);
+        if self.rx.len() < end {
+            return self.idle();
         }
+        // F13 (RFC 6455 §5.5.2): a ping is answered until the peer's close has arrived, also after our
+        // close frame is out; a close is echoed only when ours is not out yet (S5).
+        let open = matches!(self.d.link, Link::Open { .. });
+        let replies = match frame.opcode {
+            OpCode::Ping => true,
+            OpCode::Close => open,
+            _ => false,
+        };
         // Room for the reply first, so that nothing is consumed when it cannot be queued.
-        let replies = !self.close_sent && matches!(frame.opcode, OpCode::Ping | OpCode::Close);
         if replies {
-            let needed = self.frame_len(frame.len as usize);
-            if tx.free() < needed {
+            let needed = self.d.frame_len(frame.len as usize);
+            if self.tx.free() < needed {
                 return Ok(Step::TxFull(needed));
             }
         }
-        let payload = &mut rx.readable_mut()[start..end];
+        let payload = &mut self.rx.readable_mut()[start..end];
         if let Some(key) = frame.mask {
             mask::apply(payload, key, 0);
         }
         match frame.opcode {
-            OpCode::Ping if replies => self.write_control(tx, rng, OpCode::Pong, payload),
+            OpCode::Ping => self
+                .d
+                .write_control(self.tx, self.rng, OpCode::Pong, payload),
             OpCode::Close => {
                 if let Err(e) = ClosePayload::parse(payload) {
-                    return Err(self.fail(Cause::Protocol(e), tx, rng));
+                    return Err(self.fail(Cause::Protocol(e)));
                 }
                 if replies {
                     // S5: echo the peer's code (and reason); an empty close gets an empty close.
-                    self.write_control(tx, rng, OpCode::Close, payload);
-                    self.close_sent = true;
+                    self.d
+                        .write_control(self.tx, self.rng, OpCode::Close, payload);
                 }
-                self.state = State::Closed;
-                self.arm_close_wait();
+                self.d.closed_by_peer();
             }
             _ => {}
         }
-        self.recv.frame = None;
-        let recv = &mut self.recv;
+        let recv = &mut self.d.recv;
+        recv.frame = None;
         let consume = if recv.held == 0 {
             recv.cursor = 0;
             end
@@ -244,19 +252,9 @@ impl Driver {
 
     /// A data frame: unmask what has arrived, move it into place, deliver at the frame's or the
     /// buffer's end (F5, F6, F9, F10, F14).
-    fn data_frame<S, T, R>(
-        &mut self,
-        mut frame: Frame,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<Step, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let recv = &mut self.recv;
+    fn data_frame(&mut self, mut frame: Frame) -> Result<Step, Error> {
+        let rx = &mut *self.rx;
+        let recv = &mut self.d.recv;
         let available = (rx.len() - recv.cursor)
             .min(usize::try_from(frame.len - frame.done).unwrap_or(usize::MAX));
         if available > 0 {
@@ -277,44 +275,37 @@ impl Driver {
             rx.truncate(recv.held);
             recv.cursor = recv.held;
         }
+        if available > 0 {
+            self.heard();
+        }
+        let recv = &mut self.d.recv;
         if frame.done == frame.len {
             recv.frame = None;
             if frame.fin {
-                return self.deliver_data(true, rx, tx, rng);
+                return self.deliver_data(true);
             }
-            if !self.config.reassemble {
-                return self.deliver_data(false, rx, tx, rng);
+            if !self.d.config.reassemble {
+                return self.deliver_data(false);
             }
             return Ok(Step::Again);
         }
         recv.frame = Some(frame);
-        if rx.len() == rx.capacity() && recv.held == rx.len() {
+        if self.rx.len() == self.rx.capacity() && recv.held == self.rx.len() {
             // The buffer is full of this message: hand it out as a chunk.
-            return self.deliver_data(false, rx, tx, rng);
+            return self.deliver_data(false);
         }
-        self.idle(rx, tx, rng)
+        self.idle()
     }
 
     /// Decides the delivery of `[0, held)`: the whole message when `fin`, else a chunk that ends on a
     /// char boundary for text.
-    fn deliver_data<S, T, R>(
-        &mut self,
-        fin: bool,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<Step, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let Some(message) = self.recv.message else {
+    fn deliver_data(&mut self, fin: bool) -> Result<Step, Error> {
+        let Some(message) = self.d.recv.message else {
             return Ok(Step::Again);
         };
         if fin {
             // `deliver` validates a whole text message in one pass.
-            let recv = &mut self.recv;
+            let recv = &mut self.d.recv;
             let delivery = Delivery::Data {
                 kind: message.kind,
                 rsv: message.rsv,
@@ -330,8 +321,8 @@ impl Driver {
             return Ok(Step::Deliver(delivery));
         }
         // A chunk: text keeps back the bytes of a split code point for the next chunk.
-        self.validate(rx, tx, rng)?;
-        let recv = &mut self.recv;
+        self.validate()?;
+        let recv = &mut self.d.recv;
         let tail = if is_checked_text(&message) {
             recv.utf8.pending()
         } else {
@@ -355,18 +346,8 @@ impl Driver {
 
     /// Feeds the kept, not yet validated text to the incremental validator: invalid UTF-8 fails the
     /// connection as soon as it arrives, even inside a partial frame (F10).
-    fn validate<S, T, R>(
-        &mut self,
-        rx: &RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<(), Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let recv = &mut self.recv;
+    fn validate(&mut self) -> Result<(), Error> {
+        let recv = &mut self.d.recv;
         let Some(message) = recv.message else {
             return Ok(());
         };
@@ -375,28 +356,19 @@ impl Driver {
         }
         if recv
             .utf8
-            .feed(&rx.readable()[recv.validated..recv.held])
+            .feed(&self.rx.readable()[recv.validated..recv.held])
             .is_err()
         {
-            return Err(self.fail(Cause::Protocol(ProtocolError::InvalidUtf8), tx, rng));
+            return Err(self.fail(Cause::Protocol(ProtocolError::InvalidUtf8)));
         }
         recv.validated = recv.held;
         Ok(())
     }
 
     /// Nothing more can be done with the bytes at hand.
-    fn idle<S, T, R>(
-        &mut self,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-    ) -> Result<Step, Error>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        let recv = &mut self.recv;
+    fn idle(&mut self) -> Result<Step, Error> {
+        let rx = &mut *self.rx;
+        let recv = &mut self.d.recv;
         if rx.len() == rx.capacity() {
             if recv.cursor > recv.held {
                 // Close the gap of handled bytes so the next frame has room.
@@ -408,11 +380,32 @@ impl Driver {
             }
             if recv.held > 0 {
                 // The message no longer fits: fall back to chunks.
-                return self.deliver_data(false, rx, tx, rng);
+                return self.deliver_data(false);
             }
         }
-        self.validate(rx, tx, rng)?;
+        self.validate()?;
         Ok(Step::Idle)
+    }
+
+    /// Queues a keepalive ping that fell due (RFC 6455 §5.5.2), when it fits; it waits otherwise.
+    #[inline]
+    pub(super) fn send_owed_ping(&mut self) {
+        if let Link::Open {
+            keepalive:
+                Keepalive {
+                    ping: Ping::Owed(since),
+                    ..
+                },
+            ..
+        } = self.d.link
+            && self
+                .d
+                .try_write_control(self.tx, self.rng, OpCode::Ping, &[])
+                .is_ok()
+            && let Link::Open { keepalive, .. } = &mut self.d.link
+        {
+            keepalive.ping = Ping::Sent(since);
+        }
     }
 }
 

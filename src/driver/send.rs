@@ -4,8 +4,9 @@
 //! frame and never sends what RFC 6455 forbids (F17). Client frames are masked with a fresh key per
 //! frame while they are copied into the ring, in one pass (F16).
 
-use super::{Driver, Role, State};
-use crate::buffer::{TxError, TxRing};
+use super::state::{Link, Timer};
+use super::{Driver, Role};
+use crate::buffer::{Storage, TxError, TxRing};
 use crate::error::SendError;
 use crate::event::DataKind;
 use crate::mask_source::MaskSource;
@@ -86,8 +87,10 @@ impl Driver {
     }
 
     /// Starts the closing handshake (RFC 6455 §7.1.2; S4): sends a close frame with `code` (none for an
-    /// empty payload) and `reason` (at most 123 bytes), and moves to [`State::Closing`]. The close event
-    /// comes when the peer's close frame arrives. Codes that must not be sent are refused (F17).
+    /// empty payload) and `reason` (at most 123 bytes), and moves to [`State::Closing`](super::State).
+    /// The close event comes when the peer's close frame arrives, or with 1006 when it has not arrived
+    /// by the closing deadline ([`Config::with_close_timeout`](crate::Config::with_close_timeout),
+    /// counted from the `now` of the latest `poll`). Codes that must not be sent are refused (F17).
     pub fn close<T, R>(
         &mut self,
         tx: &mut TxRing<T>,
@@ -101,19 +104,24 @@ impl Driver {
     {
         let mut payload = [0u8; 125];
         let len = emit_close(code, reason, &mut payload)?;
-        if self.state == State::Connecting {
-            // S3: closed at once, nothing sent; the close event (1000, "") comes at the next poll.
-            self.end(super::Cause::ClosedLocally);
-            return Ok(());
-        }
-        self.check_open()?;
+        let announced = match self.link {
+            Link::Connecting { .. } => {
+                // S3: closed at once, nothing sent; the close event (1000, "") comes at the next poll.
+                self.end(super::Cause::ClosedLocally);
+                return Ok(());
+            }
+            Link::Open { announced, .. } => announced,
+            _ => return Err(SendError::Closed),
+        };
         #[cfg(feature = "drafts")]
         if self.version.is_draft() {
             return self.close_draft(tx);
         }
         self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
-        self.close_sent = true;
-        self.state = State::Closing;
+        self.link = Link::Closing {
+            announced,
+            deadline: Timer::after(self.now, self.config.close_timeout()),
+        };
         Ok(())
     }
 
@@ -131,17 +139,16 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
-        if self.state == State::Closed {
-            return Err(SendError::Closed);
+        match self.link {
+            Link::Closed { .. } | Link::Ended { .. } => return Err(SendError::Closed),
+            Link::Open { .. } if !self.version.is_draft() => {
+                let mut payload = [0u8; 125];
+                let len = emit_close(Some(code), reason, &mut payload)?;
+                self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
+            }
+            _ => {}
         }
-        if !self.close_sent && self.state != State::Connecting && !self.version.is_draft() {
-            let mut payload = [0u8; 125];
-            let len = emit_close(Some(code), reason, &mut payload)?;
-            self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
-        }
-        self.close_sent = true;
-        self.state = State::Closed;
-        self.abandon_handshake();
+        self.close_now();
         Ok(())
     }
 
@@ -187,6 +194,10 @@ impl Driver {
     /// Zero-copy send of a whole message: returns the frame header for the application to write, followed
     /// by `payload`, straight to the transport (a vectored write).
     ///
+    /// Only on an open connection: before open ([`SendError::NotOpen`]) a frame written straight to the
+    /// transport would overtake the handshake (RFC 6455 §4.1: nothing is sent before the server's 101
+    /// was checked).
+    ///
     /// Contract: the transmit ring must be empty ([`SendError::RingNotEmpty`] otherwise); it is then
     /// paused, so frames the driver queues meanwhile (an automatic pong) wait, until the application has
     /// written header and payload and calls [`TxRing::resume`]. A client masks `payload` in place with a
@@ -204,7 +215,11 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
-        self.check_open()?;
+        match self.link {
+            Link::Open { .. } => {}
+            Link::Connecting { .. } => return Err(SendError::NotOpen),
+            _ => return Err(SendError::Closed),
+        }
         self.check_hybi()?;
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
@@ -240,7 +255,7 @@ impl Driver {
         opcode: OpCode,
         payload: &[u8],
     ) where
-        T: AsRef<[u8]> + AsMut<[u8]>,
+        T: Storage,
         R: MaskSource + ?Sized,
     {
         let written = self.try_write_control(tx, rng, opcode, payload);
@@ -322,11 +337,11 @@ impl Driver {
     }
 
     fn check_open(&self) -> Result<(), SendError> {
-        match self.state {
-            State::Open => Ok(()),
+        match self.link {
+            Link::Open { .. } => Ok(()),
             // S2: queued behind the handshake when the ring holds them back.
-            State::Connecting if self.can_queue() => Ok(()),
-            State::Connecting => Err(SendError::NotOpen),
+            Link::Connecting { .. } if self.can_queue() => Ok(()),
+            Link::Connecting { .. } => Err(SendError::NotOpen),
             _ => Err(SendError::Closed),
         }
     }

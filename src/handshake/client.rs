@@ -1,10 +1,10 @@
 //! The client's half of the opening handshake (RFC 6455 §4.1; BEHAVIOUR H8–H11): the request, the checks
 //! of the response in H9's order, and the proxy CONNECT exchange.
 //!
-//! The client cannot keep the application's subprotocol list (the driver borrows nothing between
-//! calls and stays small), so it keeps a fingerprint of each offered name — a 32-bit FNV-1a hash of its
-//! length and bytes — and the response's choice must match one; the chosen name itself is handed out
-//! in the open event's response, for an application that wants to compare the text.
+//! The client keeps no copy of the application's subprotocol list (the driver borrows nothing between
+//! calls and stays small): the response's checks that need it run in
+//! [`Driver::check_response`](crate::Driver::check_response), where the application passes the list
+//! again, and the server's choice is compared with it exactly.
 
 use core::fmt::Write as _;
 
@@ -12,9 +12,6 @@ use super::accept::{AcceptKey, encode_nonce};
 use super::url::Url;
 use super::{CustomHeaders, HandshakeError, Response, trim};
 use crate::buffer::{Transaction, TxError};
-
-/// The most subprotocols a client may offer.
-pub const MAX_PROTOCOLS: usize = 8;
 
 /// What a client asks for.
 #[derive(Clone, Copy, Debug)]
@@ -39,23 +36,12 @@ const BUILTIN: &[&str] = &[
     "sec-websocket-extensions",
 ];
 
-/// What a client remembers of its request to check the response.
+/// What a client remembers of its request to check the response: the nonce behind its key, and
+/// whether it offered extensions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Offer {
     nonce: [u8; 16],
-    protocols: [u32; MAX_PROTOCOLS],
-    protocol_count: u8,
     extensions: bool,
-}
-
-/// FNV-1a over the length and the bytes of a subprotocol name.
-fn fingerprint(name: &[u8]) -> u32 {
-    let step = |h: u32, b: u8| (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    let seeded = (name.len() as u32)
-        .to_le_bytes()
-        .into_iter()
-        .fold(0x811c_9dc5, step);
-    name.iter().fold(seeded, |h, &b| step(h, b))
 }
 
 impl Offer {
@@ -63,28 +49,20 @@ impl Offer {
         request: &ClientRequest<'_>,
         nonce: [u8; 16],
     ) -> Result<Offer, HandshakeError> {
-        if request.protocols.len() > MAX_PROTOCOLS {
-            return Err(HandshakeError::TooManyProtocols);
-        }
-        let mut offer = Offer {
-            nonce,
-            extensions: request.extensions.is_some(),
-            ..Offer::default()
-        };
-        for (slot, p) in offer.protocols.iter_mut().zip(request.protocols) {
+        for p in request.protocols {
             if !super::is_valid_header("Sec-WebSocket-Protocol", p) || p.contains(',') {
                 return Err(HandshakeError::InvalidHeader);
             }
-            *slot = fingerprint(p.as_bytes());
         }
-        offer.protocol_count = request.protocols.len() as u8;
-        Ok(offer)
+        Ok(Offer {
+            nonce,
+            extensions: request.extensions.is_some(),
+        })
     }
 
-    /// H9, in order: status 101, `Upgrade: websocket`, `Connection` with `upgrade`, the accept value,
-    /// a subprotocol we offered (or none), extensions only if we offered some. Returns the index of the
-    /// chosen subprotocol in the offer.
-    pub(crate) fn check(&self, response: &Response<'_>) -> Result<Option<usize>, HandshakeError> {
+    /// H9, in order, the checks that need nothing but the offer: status 101, `Upgrade: websocket`,
+    /// `Connection` with `upgrade`, the accept value (RFC 6455 §4.1, items 1–4 of the client's checks).
+    pub(crate) fn check_head(&self, response: &Response<'_>) -> Result<(), HandshakeError> {
         if response.status() != 101 {
             return Err(HandshakeError::UnexpectedStatus(response.status()));
         }
@@ -101,18 +79,25 @@ impl Offer {
         if response.header("sec-websocket-accept").map(trim) != Some(expected.as_bytes()) {
             return Err(HandshakeError::AcceptMismatch);
         }
+        Ok(())
+    }
+
+    /// H9, the rest in order: a subprotocol we offered, compared exactly with `offered` (or none), then
+    /// extensions only if we offered some (RFC 6455 §4.1, items 5–6). Returns the index of the chosen
+    /// subprotocol in `offered`.
+    pub(crate) fn check_choice(
+        &self,
+        response: &Response<'_>,
+        offered: &[&str],
+    ) -> Result<Option<usize>, HandshakeError> {
         let protocol = match response.header("sec-websocket-protocol").map(trim) {
             None | Some(b"") => None,
-            Some(chosen) => {
-                let print = fingerprint(chosen);
-                let offered = &self.protocols[..usize::from(self.protocol_count)];
-                Some(
-                    offered
-                        .iter()
-                        .position(|p| *p == print)
-                        .ok_or(HandshakeError::ProtocolMismatch)?,
-                )
-            }
+            Some(chosen) => Some(
+                offered
+                    .iter()
+                    .position(|p| p.as_bytes() == chosen)
+                    .ok_or(HandshakeError::ProtocolMismatch)?,
+            ),
         };
         let extensions = response
             .headers()

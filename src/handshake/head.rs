@@ -4,6 +4,8 @@
 //! A view keeps only slices of the head (method, target, the block of header lines) and walks the header
 //! lines again when asked: no header array outlives the parse, nothing is copied or allocated.
 
+use core::fmt;
+
 use super::{HandshakeError, has_token, trim};
 
 /// The most header lines a head may have; [`Config::max_headers`](crate::Config::max_headers) may
@@ -29,9 +31,23 @@ enum Lines<'a> {
 }
 
 /// The header lines of a head, in order.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` output redacts credentials as [`Request`]'s and [`Response`]'s does.
+#[derive(Clone)]
 pub struct Headers<'a> {
     lines: Lines<'a>,
+}
+
+/// Shows the remaining header lines (RFC 7230 §3.2), credentials as `<redacted>`.
+impl fmt::Debug for Headers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Headers")
+            .field(&Shown {
+                lines: self.lines,
+                secrets: ALL_SECRETS,
+            })
+            .finish()
+    }
 }
 
 impl<'a> Iterator for Headers<'a> {
@@ -84,7 +100,10 @@ fn any_has_token(lines: Lines<'_>, name: &str, token: &str) -> bool {
 }
 
 /// An HTTP request head, borrowed (RFC 7230 §3.1.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` (and, with the `defmt` feature, `defmt::Format`) output shows the values of `Cookie`,
+/// `Authorization` and `Proxy-Authorization` as `<redacted>`, so logging a request leaks no credentials.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Request<'a> {
     method: &'a str,
     target: &'a str,
@@ -151,7 +170,10 @@ impl<'a> Request<'a> {
 }
 
 /// An HTTP response head, borrowed (RFC 7230 §3.1.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` (and, with the `defmt` feature, `defmt::Format`) output shows `Set-Cookie` values as
+/// `<redacted>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Response<'a> {
     status: u16,
     reason: &'a str,
@@ -181,6 +203,145 @@ impl<'a> Response<'a> {
 
     pub(crate) fn has_token(&self, name: &str, token: &str) -> bool {
         any_has_token(self.lines, name, token)
+    }
+}
+
+/// Request headers whose values are credentials (RFC 6265 §5.4 `Cookie`, RFC 7235 §4.2 `Authorization`,
+/// §4.4 `Proxy-Authorization`): never shown in logs.
+const REQUEST_SECRETS: &[&str] = &["cookie", "authorization", "proxy-authorization"];
+
+/// Response headers whose values are credentials (RFC 6265 §4.1 `Set-Cookie`): never shown in logs.
+const RESPONSE_SECRETS: &[&str] = &["set-cookie"];
+
+/// Every header whose value is never shown: a [`Headers`] iterator does not know its head.
+const ALL_SECRETS: &[&str] = &[
+    "cookie",
+    "authorization",
+    "proxy-authorization",
+    "set-cookie",
+];
+
+/// The header lines of a head as logs show them: in order, with the values of `secrets` redacted.
+struct Shown<'a> {
+    lines: Lines<'a>,
+    secrets: &'static [&'static str],
+}
+
+impl<'a> Shown<'a> {
+    /// Each header's name and its value, or `None` for a redacted value.
+    fn each(&self) -> impl Iterator<Item = (&'a str, Option<&'a [u8]>)> + use<'a> {
+        let secrets = self.secrets;
+        Headers { lines: self.lines }.map(move |h| {
+            let secret = secrets.iter().any(|s| h.name.eq_ignore_ascii_case(s));
+            (h.name, (!secret).then_some(h.value))
+        })
+    }
+}
+
+/// A header value in `Debug` output: quoted, with non-printable bytes escaped.
+struct Value<'a>(Option<&'a [u8]>);
+
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(value) => write!(f, "\"{}\"", value.escape_ascii()),
+            None => f.write_str("<redacted>"),
+        }
+    }
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.each().map(|(name, value)| (name, Value(value))))
+            .finish()
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Shown<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{{");
+        for (i, (name, value)) in self.each().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            match value {
+                Some(value) => defmt::write!(f, "{=str}{=str}: {=[u8]:a}", sep, name, value),
+                None => defmt::write!(f, "{=str}{=str}: <redacted>", sep, name),
+            }
+        }
+        defmt::write!(f, "}}");
+    }
+}
+
+/// Like the derived form, but the values of `Cookie`, `Authorization` and `Proxy-Authorization` are shown
+/// as `<redacted>` (RFC 7230 §3.2 header fields; as [`Url`](super::url::Url) redacts userinfo).
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("minor_version", &self.minor_version)
+            .field(
+                "headers",
+                &Shown {
+                    lines: self.lines,
+                    secrets: REQUEST_SECRETS,
+                },
+            )
+            .finish()
+    }
+}
+
+/// As `Debug` (RFC 7230 §3.1.1): credentials are shown as `<redacted>`.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Request<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Request {{ method: {=str}, target: {=str}, minor_version: {=u8}, headers: {} }}",
+            self.method,
+            self.target,
+            self.minor_version,
+            Shown {
+                lines: self.lines,
+                secrets: REQUEST_SECRETS,
+            }
+        );
+    }
+}
+
+/// Like the derived form, but `Set-Cookie` values are shown as `<redacted>` (RFC 7230 §3.2 header
+/// fields).
+impl fmt::Debug for Response<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("reason", &self.reason)
+            .field(
+                "headers",
+                &Shown {
+                    lines: self.lines,
+                    secrets: RESPONSE_SECRETS,
+                },
+            )
+            .finish()
+    }
+}
+
+/// As `Debug` (RFC 7230 §3.1.2): `Set-Cookie` values are shown as `<redacted>`.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Response<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Response {{ status: {=u16}, reason: {=str}, headers: {} }}",
+            self.status,
+            self.reason,
+            Shown {
+                lines: self.lines,
+                secrets: RESPONSE_SECRETS,
+            }
+        );
     }
 }
 
@@ -338,6 +499,50 @@ Connection: keep-alive,  Upgrade\r\nX-Empty:\r\n\r\n";
             },
         ];
         assert!(Request::new("GET", "/", 1, &headers).is_websocket());
+    }
+
+    #[test]
+    fn debug_output_redacts_credentials() {
+        // Issue #11 item 9: Cookie, Authorization and Proxy-Authorization values (Set-Cookie in a
+        // response) never reach a log; other headers and the request line still do.
+        use std::format;
+        let head = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nCookie: session=s3cr3t\r\n\
+authorization: Basic dXNlcjpwYXNz\r\nProxy-Authorization: Bearer t0ken\r\nX-Trace: 7\r\n\r\n";
+        let req = parse_request(head, MAX_HEADERS).unwrap();
+        let shown = format!("{req:?}");
+        for secret in ["s3cr3t", "dXNlcjpwYXNz", "t0ken"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("\"Cookie\": <redacted>"), "{shown}");
+        assert!(shown.contains("\"authorization\": <redacted>"), "{shown}");
+        assert!(
+            shown.contains("\"Proxy-Authorization\": <redacted>"),
+            "{shown}"
+        );
+        assert!(shown.contains("\"/chat\"") && shown.contains("\"Host\": \"example.com\""));
+        assert!(shown.contains("\"X-Trace\": \"7\""), "{shown}");
+        assert!(!format!("{:?}", req.headers()).contains("s3cr3t"));
+        assert!(!format!("{:?}", crate::Event::Connect(req)).contains("s3cr3t"));
+        // The application's own parse (H6b) is redacted as well.
+        let headers = [Header {
+            name: "Cookie",
+            value: b"id=s3cr3t",
+        }];
+        let shown = format!("{:?}", Request::new("GET", "/", 1, &headers));
+        assert!(
+            !shown.contains("s3cr3t") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+
+        let head = b"HTTP/1.1 101 Switching Protocols\r\nSet-Cookie: id=s3cr3t; HttpOnly\r\n\
+Upgrade: websocket\r\n\r\n";
+        let res = parse_response(head, MAX_HEADERS).unwrap();
+        let shown = format!("{res:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("\"Set-Cookie\": <redacted>"), "{shown}");
+        assert!(shown.contains("\"Upgrade\": \"websocket\"") && shown.contains("101"));
+        let event = crate::Event::ProxyConnected(res);
+        assert!(!format!("{event:?}").contains("s3cr3t"));
     }
 
     #[test]

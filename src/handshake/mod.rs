@@ -9,6 +9,7 @@ pub mod accept;
 pub mod client;
 #[cfg(feature = "drafts")]
 pub mod draft76;
+pub(crate) mod extensions;
 pub mod head;
 pub mod server;
 pub mod url;
@@ -96,8 +97,8 @@ pub enum HandshakeError {
     ExtensionMismatch,
     /// The proxy refused the CONNECT (H11).
     ProxyRefused(u16),
-    /// More subprotocols offered than a client can remember (8).
-    TooManyProtocols,
+    /// The request has no `Host` header (RFC 6455 §4.2.1 item 2; H3), and `Config::require_host` is on.
+    MissingHost,
     /// The handshake did not complete before its deadline.
     Timeout,
 }
@@ -149,7 +150,7 @@ impl fmt::Display for HandshakeError {
                     "Can't establish a connection to the server: proxy answered {code}"
                 )
             }
-            HandshakeError::TooManyProtocols => f.write_str("Too many subprotocols offered"),
+            HandshakeError::MissingHost => f.write_str("Missing Host header"),
             HandshakeError::Timeout => f.write_str("Handshake timed out"),
         }
     }

@@ -1,7 +1,7 @@
 //! The server's half of the opening handshake (RFC 6455 §4.2; BEHAVIOUR V1–V4, H1–H4, H12–H13): which
 //! version a request asks for, whether it is acceptable, the subprotocol, and the bytes of the answer.
 //!
-//! Pure functions over a [`Request`] view and a transmit-ring [`Transaction`]; the driver decides when
+//! Pure functions over a [`Request`] view and a transmit-ring `Transaction`; the driver decides when
 //! they run and what state follows.
 
 use core::fmt::Write as _;
@@ -9,6 +9,7 @@ use core::fmt::Write as _;
 use super::accept::{AcceptKey, is_valid_key};
 use super::{CustomHeaders, HandshakeError, Request, Version, trim};
 use crate::buffer::{Transaction, TxError};
+use crate::config::Config;
 
 /// How the application accepts a WebSocket request.
 #[derive(Clone, Copy, Debug, Default)]
@@ -42,7 +43,10 @@ pub const SUPPORTED_VERSIONS: &str = "13, 8, 7";
 
 /// Decides the version a request asks for and checks it (V1–V3, H3, H13). `allow_drafts` serves the
 /// hixie drafts (only with the `drafts` feature).
-pub fn check_request(req: &Request<'_>, allow_drafts: bool) -> Result<Version, HandshakeError> {
+/// `config` says whether drafts are served and whether `Host` is required (H3).
+pub fn check_request(req: &Request<'_>, config: &Config) -> Result<Version, HandshakeError> {
+    let allow_drafts = config.allow_drafts;
+    let host = req.header("host").is_some() || !config.require_host;
     let key = req.header("sec-websocket-key");
     let version = req.header("sec-websocket-version");
     if key.is_some() || version.is_some() {
@@ -52,6 +56,9 @@ pub fn check_request(req: &Request<'_>, allow_drafts: bool) -> Result<Version, H
         }
         if req.minor_version() < 1 {
             return Err(HandshakeError::OldHttp);
+        }
+        if !host {
+            return Err(HandshakeError::MissingHost);
         }
         if !req.is_websocket() {
             return Err(HandshakeError::NotWebSocket);
@@ -78,6 +85,9 @@ pub fn check_request(req: &Request<'_>, allow_drafts: bool) -> Result<Version, H
     }
     if !allow_drafts || !cfg!(feature = "drafts") {
         return Err(HandshakeError::DraftsDisabled);
+    }
+    if !host {
+        return Err(HandshakeError::MissingHost);
     }
     if hixie76 {
         draft_keys(req)?;
@@ -114,7 +124,7 @@ pub fn choose_protocol(req: &Request<'_>, supported: &[&str]) -> Option<usize> {
 
 /// Writes the 101 answer for a checked request whose custom headers were checked (H1, H12, H13; hixie-76's 16-byte digest is not part of
 /// it: the driver reserves room for it behind the head).
-pub fn write_response(
+pub(crate) fn write_response(
     out: &mut Transaction<'_>,
     req: &Request<'_>,
     version: Version,
@@ -172,8 +182,13 @@ pub fn write_response(
 }
 
 /// Writes a refusal: `status`, `Content-Type: text/plain`, `Content-Length`, and `reason` as a one-line
-/// body (H3); a 426 also lists the versions served (V2). Returns false when it did not fit.
-pub fn write_refusal(out: &mut Transaction<'_>, status: u16, reason: &str) -> bool {
+/// body (H3); a 426 also lists the versions served (V2). When it does not fit, the error says the
+/// whole size it needs.
+pub(crate) fn write_refusal(
+    out: &mut Transaction<'_>,
+    status: u16,
+    reason: &str,
+) -> Result<(), TxError> {
     let phrase = match status {
         400 => "Bad Request",
         403 => "Forbidden",
@@ -193,5 +208,5 @@ pub fn write_refusal(out: &mut Transaction<'_>, status: u16, reason: &str) -> bo
         let _ = write!(out, "Sec-WebSocket-Version: {SUPPORTED_VERSIONS}\r\n");
     }
     let _ = write!(out, "Connection: close\r\n\r\n{reason}");
-    out.error().is_none()
+    out.error().map_or(Ok(()), Err)
 }

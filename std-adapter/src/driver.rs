@@ -28,6 +28,8 @@ pub(crate) enum Action {
         websocket: bool,
     },
     Open,
+    /// Client: the response head arrived; the core waits for the offered subprotocols.
+    Response,
     ProxyConnect,
     Message(Message),
     /// A message assembled from chunks, still to be checked or transformed by extensions.
@@ -148,7 +150,8 @@ impl<W: Write> Driver<W> {
     /// ```
     /// use websocket_driver_std::{Driver, Options, ReadyState};
     ///
-    /// let headers: [(&str, &[u8]); 4] = [
+    /// let headers: [(&str, &[u8]); 5] = [
+    ///     ("Host", b"example.com"),
     ///     ("Upgrade", b"websocket"),
     ///     ("Connection", b"Upgrade"),
     ///     ("Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
@@ -482,7 +485,14 @@ impl<W: Write> Handle<W> {
         let Ok(url) = Url::parse_ws(&url) else {
             return false;
         };
-        let offer = self.extensions.generate_offer();
+        let offer = match self.extensions.generate_offer() {
+            Ok(offer) => offer,
+            Err(e) => {
+                // H1: an offer that cannot be written into the head is not sent.
+                self.actions.push_back(Action::Error(e.to_string()));
+                return false;
+            }
+        };
         let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
         let headers: Vec<(&str, &str)> = self
             .request_headers
@@ -557,6 +567,7 @@ impl<W: Write> Handle<W> {
                 }
                 Action::Assembled { data, .. } => Some(Action::Message(Message::Binary(data))),
                 Action::Open => self.opened(),
+                Action::Response => self.check_response(),
                 other => Some(other),
             };
             self.actions.extend(action);
@@ -566,6 +577,21 @@ impl<W: Write> Handle<W> {
             }
         }
         self.flush();
+    }
+
+    /// Client: the core checks the server's subprotocol against the list we offered (H9); the open
+    /// event or the failure's close event follows.
+    fn check_response(&mut self) -> Option<Action> {
+        let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
+        match self
+            .core
+            .check_response(&mut self.rx, &mut self.tx, &protocols)
+        {
+            Ok(_) => None,
+            Err(e) => Some(Action::Error(format!(
+                "Error during WebSocket handshake: {e}"
+            ))),
+        }
     }
 
     /// A message carrying extension bits, assembled: through the extensions (X1, X4, X5).
@@ -966,12 +992,11 @@ fn owned(
             });
         }
         Event::Body(_) => return None,
-        Event::Open { response } => {
-            if let Some(response) = response {
-                *status = Some(response.status());
-                *response_headers = pairs(response.headers());
-            }
-            return Some(Action::Open);
+        Event::Open => return Some(Action::Open),
+        Event::Response(response) => {
+            *status = Some(response.status());
+            *response_headers = pairs(response.headers());
+            return Some(Action::Response);
         }
         Event::ProxyConnected(response) => {
             *status = Some(response.status());

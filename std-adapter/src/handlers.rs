@@ -64,7 +64,7 @@ impl<W: Write> Handlers<W> {
                 }
             },
             Action::Message(message) => call(&mut self.message, handle, message),
-            Action::Assembled { .. } => {}
+            Action::Assembled { .. } | Action::Response => {}
             Action::Ping(payload) => call(&mut self.ping, handle, payload),
             Action::Pong(payload) => {
                 // S9: a ping's callback runs once, when the pong with its payload arrives.

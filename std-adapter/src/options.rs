@@ -29,9 +29,12 @@ pub struct Options {
     /// Fail an opening handshake that has not completed this long after it started (default none,
     /// as in the original; at most 2^32 − 1 ms).
     pub handshake_timeout: Option<Duration>,
-    /// Client: how long to wait for the server to close the transport after the closing handshake
-    /// before closing it ourselves (RFC 6455 §7.1.1, behaviour S8; default 5 s).
+    /// How long the closing may take: the wait for the peer's close frame (then 1006) and a client's
+    /// wait for the server to close the transport (RFC 6455 §7.1.1, behaviour S4, S8; default 5 s).
     pub close_timeout: Duration,
+    /// Server: refuse a request without a `Host` header (RFC 6455 §4.2.1, behaviour H3; default on,
+    /// off restores the originals' leniency).
+    pub require_host: bool,
 }
 
 impl Default for Options {
@@ -47,6 +50,7 @@ impl Default for Options {
             transmit_buffer: 64 * 1024,
             handshake_timeout: None,
             close_timeout: Duration::from_secs(5),
+            require_host: true,
         }
     }
 }
@@ -105,6 +109,12 @@ impl Options {
         self
     }
 
+    /// Sets `require_host`.
+    pub fn require_host(mut self, on: bool) -> Self {
+        self.require_host = on;
+        self
+    }
+
     pub(crate) fn config(&self) -> Config {
         let millis =
             |d: Duration| CoreDuration::from_millis(d.as_millis().min(u128::from(u32::MAX)) as u64);
@@ -115,6 +125,7 @@ impl Options {
             .require_masking(self.require_masking)
             .masking(self.masking)
             .allow_drafts(self.allow_drafts)
+            .require_host(self.require_host)
             .head_limit(self.receive_buffer.min(8 * 1024) as u32)
     }
 }

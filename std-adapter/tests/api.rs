@@ -211,7 +211,8 @@ Sec-WebSocket-Extensions: x-webkit- -frame\r\n\r\n",
 #[test]
 fn for_request_and_is_websocket() {
     // H6b V4: a request an HTTP server parsed; is_websocket on its headers.
-    let headers: [(&str, &[u8]); 4] = [
+    let headers: [(&str, &[u8]); 5] = [
+        ("Host", b"example.com"),
         ("Upgrade", b"websocket"),
         ("Connection", b"keep-alive, Upgrade"),
         ("Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),

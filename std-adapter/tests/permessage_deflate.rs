@@ -86,7 +86,7 @@ fn negotiate(client: Opts, server: Opts) -> Option<(Extensions, Extensions)> {
     let (mut c, mut s) = (Extensions::new(), Extensions::new());
     c.add(Box::new(client.build())).unwrap();
     s.add(Box::new(server.build())).unwrap();
-    assert_eq!(c.generate_offer().as_deref(), Some(offer.as_str()));
+    assert_eq!(c.generate_offer().unwrap().as_deref(), Some(offer.as_str()));
     let actual = s.generate_response(&offer).unwrap();
     assert_eq!(actual, response, "{client:?} {server:?}");
     let response = actual?;

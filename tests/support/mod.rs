@@ -19,7 +19,7 @@ pub enum Ev {
     /// A request head: method, target.
     Connect(String, String),
     Body(Vec<u8>),
-    /// Open, with the response status on a client.
+    /// Open, with the response status on a client (from the `Response` event before it).
     Open(Option<u16>),
     ProxyConnected(u16),
 }
@@ -49,7 +49,7 @@ fn own(event: Event<'_>) -> Option<Ev> {
         Event::TxFull { .. } => return None,
         Event::Connect(req) => Ev::Connect(req.method().into(), req.target().into()),
         Event::Body(b) => Ev::Body(b.into()),
-        Event::Open { response } => Ev::Open(response.map(|r| r.status())),
+        Event::Open => Ev::Open(None),
         Event::ProxyConnected(r) => Ev::ProxyConnected(r.status()),
         _ => panic!("unexpected event {event:?}"),
     })
@@ -69,6 +69,10 @@ pub struct Conn {
     pub echo: bool,
     /// Accept every upgrade request with these subprotocols (a raw-mode server under test).
     pub auto_accept: Option<&'static [&'static str]>,
+    /// A client's offered subprotocols, passed to `check_response` when the response arrives.
+    pub offered: Vec<String>,
+    /// The status of the response being checked, reported with the open event.
+    pub response_status: Option<u16>,
 }
 
 impl Conn {
@@ -83,6 +87,8 @@ impl Conn {
             events: Vec::new(),
             echo: false,
             auto_accept: None,
+            offered: Vec::new(),
+            response_status: None,
         }
     }
 
@@ -129,7 +135,22 @@ impl Conn {
                         }
                     }
                     let upgrade = matches!(&event, Event::Connect(r) if r.is_websocket());
-                    self.events.extend(own(event));
+                    if let Event::Response(response) = event {
+                        self.response_status = Some(response.status());
+                        let offered: Vec<&str> = self.offered.iter().map(String::as_str).collect();
+                        if let Err(websocket_driver::HandshakeCallError::Handshake(e)) = self
+                            .driver
+                            .check_response(&mut self.rx, &mut self.tx, &offered)
+                        {
+                            self.events.push(Ev::HandshakeError(e));
+                        }
+                        continue;
+                    }
+                    let event = match own(event) {
+                        Some(Ev::Open(None)) => Some(Ev::Open(self.response_status.take())),
+                        other => other,
+                    };
+                    self.events.extend(event);
                     if let (true, Some(protocols)) = (upgrade, self.auto_accept) {
                         let accept = websocket_driver::Accept {
                             protocols,

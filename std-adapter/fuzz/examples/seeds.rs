@@ -42,7 +42,7 @@ fn compressed(offer: &str, messages: &[&[u8]]) -> Vec<u8> {
     let response = server.generate_response(offer).unwrap().unwrap();
     let mut client = Extensions::new();
     client.add(Box::new(PermessageDeflate::new())).unwrap();
-    client.generate_offer();
+    client.generate_offer().unwrap();
     client.activate(&response).unwrap();
     let mut out = Vec::new();
     for m in messages {

@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         let mut client = Extensions::new();
         client.add(Box::new(PermessageDeflate::new())).unwrap();
-        client.generate_offer();
+        client.generate_offer().unwrap();
         client.activate(&response).unwrap();
         let len = [0, 1_000, 6_000, 17_000][usize::from(control >> 6)].max(rest.len());
         let plain: Vec<u8> = rest.iter().copied().cycle().take(len).collect();

@@ -11,8 +11,6 @@
 //! and an empty value is an empty list. Values keep their text: `b=1` is the string `"1"`, a parameter
 //! without `=` is [`ParamValue::True`], and a repeated parameter keeps each value in order.
 
-use std::fmt::Write as _;
-
 use super::ExtensionError;
 
 /// The longest header value [`parse_header`] accepts, in bytes (a bound against hostile peers; RFC 6455 §9.1
@@ -289,11 +287,24 @@ pub(crate) fn parse_with_limits(
     }
 }
 
-/// Writes `value` as a token if it is one, else as a quoted string (RFC 7230 §3.2.6).
-fn write_value(out: &mut String, value: &str) {
+/// Whether `b` may appear in a quoted string, escaped or not (RFC 7230 §3.2.6 `qdtext` and `quoted-pair`:
+/// HTAB, SP, visible ASCII, obs-text). CR, LF, NUL, the other controls and DEL have no representation.
+fn is_quotable(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+/// Writes `value` as a token if it is one, else as a quoted string (RFC 7230 §3.2.6). Fails, writing
+/// nothing, when the value has a byte no quoted string can carry.
+fn write_value(out: &mut String, value: &str) -> Result<(), ExtensionError> {
     if is_token(value) {
         out.push_str(value);
-        return;
+        return Ok(());
+    }
+    if let Some(bad) = value.bytes().position(|b| !is_quotable(b)) {
+        return Err(ExtensionError::InvalidHeader {
+            offset: out.len() + 1 + bad,
+            reason: "control character in a parameter value",
+        });
     }
     out.push('"');
     for c in value.chars() {
@@ -303,29 +314,45 @@ fn write_value(out: &mut String, value: &str) {
         out.push(c);
     }
     out.push('"');
+    Ok(())
+}
+
+/// Appends `name` if it is a token (RFC 7230 §3.2.6), else fails with `reason`.
+fn write_token(out: &mut String, name: &str, reason: &'static str) -> Result<(), ExtensionError> {
+    if !is_token(name) {
+        return Err(ExtensionError::InvalidHeader {
+            offset: out.len(),
+            reason,
+        });
+    }
+    out.push_str(name);
+    Ok(())
 }
 
 /// Serializes elements as a `Sec-WebSocket-Extensions` value (RFC 6455 §9.1), quoting values that are not
 /// tokens (RFC 7230 §3.2.6); the inverse of [`parse_header`] on what it returns.
 ///
-/// Names must be tokens and values must not hold control characters other than HTAB: such text has no
-/// representation in the header and is written as it is.
-pub fn serialize(offers: &[Offer]) -> String {
+/// Nothing but the header value can come out (BEHAVIOUR H1, no header injection): an extension name or a
+/// parameter name that is not a token, or a value with CR, LF, NUL or another control character than HTAB
+/// (which no quoted string can carry), fails with [`ExtensionError::InvalidHeader`], its `offset` where it
+/// would have been written.
+pub fn serialize(offers: &[Offer]) -> Result<String, ExtensionError> {
     let mut out = String::new();
     for (i, offer) in offers.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        out.push_str(&offer.name);
+        write_token(&mut out, &offer.name, "extension name is not a token")?;
         for (name, value) in offer.params.iter() {
-            let _ = write!(out, "; {name}");
+            out.push_str("; ");
+            write_token(&mut out, name, "parameter name is not a token")?;
             if let ParamValue::Value(v) = value {
                 out.push('=');
-                write_value(&mut out, v);
+                write_value(&mut out, v)?;
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -98,7 +98,8 @@ impl Message {
 #[non_exhaustive]
 pub enum ExtensionError {
     /// The `Sec-WebSocket-Extensions` value breaks the grammar of RFC 6455 §9.1 / RFC 7230 §3.2.6, §7, or
-    /// exceeds [`MAX_HEADER_LEN`] / [`MAX_ELEMENTS`].
+    /// exceeds [`MAX_HEADER_LEN`] / [`MAX_ELEMENTS`]; or an offer or response to send has a name that is
+    /// not a token or a value with a control character, and cannot be written into it ([`serialize`]).
     InvalidHeader {
         /// Byte offset in the header value where the problem was found.
         offset: usize,

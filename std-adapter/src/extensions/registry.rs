@@ -77,7 +77,11 @@ impl Extensions {
     /// Client: the `Sec-WebSocket-Extensions` value to send, each registered extension's offers in
     /// registration order, or `None` if nothing is offered (RFC 6455 §4.1, §9.1). Starts a new negotiation:
     /// earlier sessions are closed.
-    pub fn generate_offer(&mut self) -> Option<String> {
+    ///
+    /// An offer that cannot be written into the header (an extension or parameter name that is not a token,
+    /// a value with CR, LF or NUL; BEHAVIOUR H1) fails with [`ExtensionError::InvalidHeader`], and no
+    /// session is kept.
+    pub fn generate_offer(&mut self) -> Result<Option<String>, ExtensionError> {
         self.close();
         let mut offers = Vec::new();
         for (index, ext) in self.registered.iter().enumerate() {
@@ -92,7 +96,10 @@ impl Extensions {
             }));
             self.pending.push((index, session));
         }
-        (!offers.is_empty()).then(|| serialize(&offers))
+        if offers.is_empty() {
+            return Ok(None);
+        }
+        serialize(&offers).map(Some).inspect_err(|_| self.close())
     }
 
     /// Client: activates the sessions the server's `Sec-WebSocket-Extensions` response names, in the
@@ -140,6 +147,8 @@ impl Extensions {
     /// extension is accepted (RFC 6455 §4.2.2, §9.1). Extensions answer in registration order, each from
     /// its own offers in the client's order; one whose RSV bits an accepted extension took is skipped. A
     /// malformed header is an `Err`: refuse the request with `400 Invalid Sec-WebSocket-Extensions header`.
+    /// So is a response an extension made that cannot be written into the header (BEHAVIOUR H1, see
+    /// [`serialize`]); then no session is active.
     pub fn generate_response(
         &mut self,
         offer_header: &str,
@@ -171,7 +180,10 @@ impl Extensions {
                 });
             }
         }
-        Ok((!response.is_empty()).then(|| serialize(&response)))
+        if response.is_empty() {
+            return Ok(None);
+        }
+        serialize(&response).map(Some).inspect_err(|_| self.close())
     }
 
     /// The RSV bits owned by active sessions (RFC 6455 §5.2): frames may carry only these.

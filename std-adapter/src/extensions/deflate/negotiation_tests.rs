@@ -194,7 +194,7 @@ fn client_checks_the_response() {
     for (options, response, ok) in cases {
         let mut c = Extensions::new();
         c.add(Box::new(options)).unwrap();
-        c.generate_offer().unwrap();
+        c.generate_offer().unwrap().unwrap();
         let result = c.activate(response);
         assert_eq!(result.is_ok(), ok, "{response}: {result:?}");
         if !ok {
@@ -212,7 +212,7 @@ fn client_offers() {
     let offer = |o: PermessageDeflate| {
         let mut c = Extensions::new();
         c.add(Box::new(o)).unwrap();
-        c.generate_offer().unwrap()
+        c.generate_offer().unwrap().unwrap()
     };
     assert_eq!(
         offer(PermessageDeflate::new()),

@@ -18,7 +18,7 @@ fn connect(
     let (mut c, mut s) = (Extensions::new(), Extensions::new());
     c.add(Box::new(client)).unwrap();
     s.add(Box::new(server)).unwrap();
-    let offer = c.generate_offer().unwrap();
+    let offer = c.generate_offer().unwrap().unwrap();
     let response = s
         .generate_response(&offer)
         .unwrap()

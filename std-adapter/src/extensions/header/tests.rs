@@ -140,14 +140,63 @@ fn serialize_quotes_non_tokens_and_round_trips() {
             ],
         ),
     ];
-    let text = serialize(&offers);
+    let text = serialize(&offers).unwrap();
     assert_eq!(
         text,
         r#"permessage-deflate; client_max_window_bits; x=15, c; e="hi, there"; e; q="a\"b\\c"; z="""#
     );
     assert_eq!(parse_header(&text).unwrap(), offers);
     let vector = r#"a; b=1, c, b; d, c; e="hi, there"; e, a; b"#;
-    assert_eq!(serialize(&parse_header(vector).unwrap()), vector);
+    assert_eq!(serialize(&parse_header(vector).unwrap()).unwrap(), vector);
+}
+
+#[test]
+fn serialize_refuses_what_would_inject_headers() {
+    // H1: names must be tokens; values must not carry CR, LF, NUL or another control character than
+    // HTAB, which no quoted string can hold. The offset is where the bad text would have gone.
+    let refused = |offers: &[Offer]| match serialize(offers) {
+        Err(ExtensionError::InvalidHeader { offset, reason }) => (offset, reason),
+        other => panic!("{offers:?} gave {other:?}"),
+    };
+    assert_eq!(
+        refused(&[offer("permessage-deflate\r\nX-Evil: 1", &[])]),
+        (0, "extension name is not a token")
+    );
+    assert_eq!(
+        refused(&[offer("a", &[]), offer("", &[])]),
+        (3, "extension name is not a token")
+    );
+    assert_eq!(
+        refused(&[offer("a", &[("b c", ParamValue::True)])]),
+        (3, "parameter name is not a token")
+    );
+    assert_eq!(
+        refused(&[offer("a", &[("b\n", v("1"))])]),
+        (3, "parameter name is not a token")
+    );
+    assert_eq!(
+        refused(&[offer("a", &[("b", v("x\ny"))])]),
+        (7, "control character in a parameter value")
+    );
+    for value in [
+        "1\r\nSet-Cookie: a=b",
+        "\0",
+        "a\rb",
+        "\x7f",
+        "\x01",
+        "\x1b[31m",
+    ] {
+        assert_eq!(
+            refused(&[offer("a", &[("b", v(value))])]).1,
+            "control character in a parameter value",
+            "{value:?}"
+        );
+    }
+    // HTAB, quotes, backslashes and non-ASCII text are quoted and parse back.
+    let fine = [offer("a", &[("b", v("tab\there \"q\" \\ café"))])];
+    let text = serialize(&fine).unwrap();
+    assert_eq!(text, "a; b=\"tab\there \\\"q\\\" \\\\ café\"");
+    assert_eq!(parse_header(&text).unwrap(), fine);
 }
 
 #[test]

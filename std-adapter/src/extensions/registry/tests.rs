@@ -143,14 +143,17 @@ fn registration_rules() {
         e.add(Fake::boxed("b", 0x80, &log)),
         Err(ExtensionError::RsvConflict("b".into()))
     );
-    assert_eq!(Extensions::new().generate_offer(), None);
+    assert_eq!(Extensions::new().generate_offer(), Ok(None));
 }
 
 #[test]
 fn client_offers_in_registration_order_and_activates_in_server_order() {
     // X1, X2
     let (mut e, log) = setup(&[("a", RSV2), ("b", RSV3)]);
-    assert_eq!(e.generate_offer().as_deref(), Some("a; mode=a, b; mode=b"));
+    assert_eq!(
+        e.generate_offer().unwrap().as_deref(),
+        Some("a; mode=a, b; mode=b")
+    );
     e.activate("b, a").unwrap();
     assert_eq!(e.active().collect::<Vec<_>>(), ["b", "a"]);
     assert_eq!(e.allowed_rsv(), RSV2 | RSV3);
@@ -174,11 +177,11 @@ fn client_offers_in_registration_order_and_activates_in_server_order() {
 fn client_activates_a_subset_and_closes_the_rest() {
     // X1, X2
     let (mut e, log) = setup(&[("a", RSV2), ("b", RSV3)]);
-    e.generate_offer().unwrap();
+    e.generate_offer().unwrap().unwrap();
     e.activate("b").unwrap();
     assert_eq!(e.active().collect::<Vec<_>>(), ["b"]);
     assert_eq!(take(&log), ["activate:b", "close:a"]);
-    e.generate_offer().unwrap();
+    e.generate_offer().unwrap().unwrap();
     e.activate("").unwrap();
     assert_eq!(e.active().count(), 0);
 }
@@ -201,7 +204,7 @@ fn client_handshake_errors() {
     ];
     for (response, expected) in cases {
         let (mut e, _log) = setup(&[("a", RSV2), ("b", RSV3), ("z", RSV2)]);
-        e.generate_offer().unwrap();
+        e.generate_offer().unwrap().unwrap();
         assert_eq!(e.activate(response), Err(expected), "{response}");
         assert_eq!(
             e.active().count(),
@@ -250,7 +253,7 @@ fn client_and_server_pipelines_agree() {
     let (mut client, _) = setup(&[("a", RSV2), ("b", RSV3)]);
     let (mut server, _) = setup(&[("b", RSV3), ("a", RSV2)]);
     let response = server
-        .generate_response(&client.generate_offer().unwrap())
+        .generate_response(&client.generate_offer().unwrap().unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(response, "b; mode=b, a; mode=a");
@@ -271,7 +274,7 @@ fn client_and_server_pipelines_agree() {
 fn incoming_rsv_checks_and_errors() {
     // X1, X4
     let (mut e, _log) = setup(&[("a", RSV2)]);
-    e.generate_offer().unwrap();
+    e.generate_offer().unwrap().unwrap();
     e.activate("a").unwrap();
     // RSV1 is owned by no active session: a protocol error.
     let msg = Message {
@@ -348,7 +351,7 @@ fn bits_left_set_by_their_owner_are_an_extension_error() {
     e.add(Box::new(Sloppy)).unwrap();
     assert_eq!(
         e.generate_offer(),
-        None,
+        Ok(None),
         "a session with no offers is not offered"
     );
     assert_eq!(
@@ -372,4 +375,102 @@ fn errors_display() {
     assert_eq!(e.to_string(), "extension error (1009): message too big");
     let boxed: Box<dyn std::error::Error> = Box::new(ExtensionError::UnknownExtension("x".into()));
     assert!(boxed.to_string().contains('x'));
+}
+
+/// An extension whose sessions offer and answer with the parameters it was built with.
+struct Injector(Params);
+struct InjectorSession(Params);
+impl Extension for Injector {
+    fn name(&self) -> &str {
+        "inj"
+    }
+    fn rsv(&self) -> u8 {
+        RSV1
+    }
+    fn client_session(&self) -> Box<dyn ClientSession> {
+        Box::new(InjectorSession(self.0.clone()))
+    }
+    fn server_session(&self, _offers: &[&Params]) -> Option<Box<dyn ServerSession>> {
+        Some(Box::new(InjectorSession(self.0.clone())))
+    }
+}
+impl Session for InjectorSession {
+    fn process_incoming(&mut self, msg: Message, _: u64) -> Result<Message, ExtensionError> {
+        Ok(msg)
+    }
+    fn process_outgoing(&mut self, msg: Message) -> Result<Message, ExtensionError> {
+        Ok(msg)
+    }
+    fn close(&mut self) {}
+}
+impl ClientSession for InjectorSession {
+    fn offer(&mut self) -> Vec<Params> {
+        vec![self.0.clone()]
+    }
+    fn activate(&mut self, _: &Params) -> bool {
+        true
+    }
+}
+impl ServerSession for InjectorSession {
+    fn response(&mut self) -> Params {
+        self.0.clone()
+    }
+}
+
+#[test]
+fn offers_and_responses_that_would_inject_headers_are_refused() {
+    // H1: a parameter value with CR/LF/NUL or a name that is not a token never reaches the head; the
+    // negotiation fails and no session stays.
+    let bad = [
+        Params::new().with("x", ParamValue::Value("1\r\nSet-Cookie: a=b".into())),
+        Params::new().with("x", ParamValue::Value("\0".into())),
+        Params::new().with("x\r\nX-Evil: 1", ParamValue::True),
+        Params::new().with("a b", ParamValue::Value("1".into())),
+    ];
+    for params in bad {
+        let mut client = Extensions::new();
+        client.add(Box::new(Injector(params.clone()))).unwrap();
+        assert!(
+            matches!(
+                client.generate_offer(),
+                Err(ExtensionError::InvalidHeader { .. })
+            ),
+            "offer {params:?}"
+        );
+        assert_eq!(
+            client.activate("inj"),
+            Err(ExtensionError::UnknownExtension("inj".into())),
+            "no offered session is kept"
+        );
+
+        let mut server = Extensions::new();
+        server.add(Box::new(Injector(params.clone()))).unwrap();
+        assert!(
+            matches!(
+                server.generate_response("inj"),
+                Err(ExtensionError::InvalidHeader { .. })
+            ),
+            "response {params:?}"
+        );
+        assert_eq!(server.active().count(), 0, "no session stays active");
+        assert_eq!(server.allowed_rsv(), 0);
+    }
+    // An extension whose name is not a token cannot be offered either; its session is closed.
+    let (mut e, log) = setup(&[("a", RSV2), ("b\r\nX-Evil: 1", RSV3)]);
+    assert!(matches!(
+        e.generate_offer(),
+        Err(ExtensionError::InvalidHeader {
+            offset: 11,
+            reason: "extension name is not a token"
+        })
+    ));
+    assert_eq!(take(&log), ["close:a", "close:b\r\nX-Evil: 1"]);
+    // Values that are not tokens but can be quoted still go through.
+    let mut client = Extensions::new();
+    let fine = Params::new().with("x", ParamValue::Value("tab\there, \"q\" é".into()));
+    client.add(Box::new(Injector(fine))).unwrap();
+    assert_eq!(
+        client.generate_offer().unwrap().as_deref(),
+        Some("inj; x=\"tab\there, \\\"q\\\" é\"")
+    );
 }

@@ -3,9 +3,12 @@
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::prelude::rust_2024::*;
+use std::vec;
 
 use proptest::prelude::*;
-use websocket_driver::buffer::{NotEmpty, RxBuf, Slot, TxError, TxRing};
+
+use super::{NotEmpty, RxBuf, Slot, TxError, TxRing};
 
 // ---------------------------------------------------------------------------------------------
 // RxBuf
