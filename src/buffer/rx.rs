@@ -215,6 +215,24 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
         }
     }
 
+    /// I/O side: moves the readable bytes to the front of `storage` and keeps using it, returning the old
+    /// storage — to grow the buffer, or to shrink it once it is drained. The driver's view of the
+    /// readable bytes is unchanged (they stay the same bytes, in order), so this is safe between polls.
+    ///
+    /// # Errors
+    ///
+    /// `storage` itself, unchanged, when the readable bytes do not fit in it.
+    pub fn swap_storage(&mut self, mut storage: S) -> Result<S, S> {
+        let len = self.len();
+        let Some(front) = storage.as_mut().get_mut(..len) else {
+            return Err(storage);
+        };
+        front.copy_from_slice(self.readable());
+        self.start = 0;
+        self.end = len;
+        Ok(core::mem::replace(&mut self.storage, storage))
+    }
+
     /// The underlying storage.
     pub fn storage(&self) -> &S {
         &self.storage
@@ -324,6 +342,21 @@ mod tests {
             assert_eq!(rx.write(&[1]), 1);
             assert_eq!(rx.bytes_compacted() - before, 9);
         }
+    }
+
+    #[test]
+    fn swap_storage_moves_the_readable_bytes() {
+        let mut rx = RxBuf::new(std::vec![0u8; 8]);
+        rx.write(b"abcdefgh");
+        rx.consume(5);
+        assert_eq!(rx.swap_storage(std::vec![0u8; 2]), Err(std::vec![0u8; 2]));
+        let old = rx.swap_storage(std::vec![0u8; 16]).unwrap();
+        assert_eq!(old.len(), 8);
+        assert_eq!(rx.readable(), b"fgh");
+        assert_eq!(rx.free_space().len(), 13);
+        rx.consume(3);
+        assert!(rx.swap_storage(std::vec::Vec::new()).is_ok());
+        assert_eq!(rx.capacity(), 0);
     }
 
     #[test]

@@ -334,6 +334,29 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
         self.paused
     }
 
+    /// I/O side: moves every buffered byte (ready, held back or paused alike) into `storage`, in order,
+    /// and keeps using it, returning the old storage — to grow the ring, or to shrink it once drained.
+    /// Release marks and reserved slots keep their logical positions, so this is safe between any two
+    /// calls of the driver.
+    ///
+    /// # Errors
+    ///
+    /// `storage` itself, unchanged, when the buffered bytes do not fit in it.
+    pub fn swap_storage(&mut self, mut storage: S) -> Result<S, S> {
+        let len = self.len;
+        if storage.as_ref().len() < len {
+            return Err(storage);
+        }
+        let old = self.storage.as_ref();
+        let first = len.min(old.len() - self.head);
+        let (a, b) = (&old[self.head..self.head + first], &old[..len - first]);
+        let new = storage.as_mut();
+        new[..first].copy_from_slice(a);
+        new[first..len].copy_from_slice(b);
+        self.head = 0;
+        Ok(core::mem::replace(&mut self.storage, storage))
+    }
+
     /// Gives the storage back.
     pub fn into_inner(self) -> S {
         self.storage

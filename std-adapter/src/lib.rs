@@ -28,9 +28,11 @@
 
 pub mod blocking;
 mod driver;
+pub mod engine;
 pub mod extensions;
 mod handlers;
 mod message;
+pub mod negotiation;
 mod options;
 mod proxy;
 #[cfg(feature = "tokio")]

@@ -182,3 +182,37 @@ fn zero_capacity() {
     assert!(tx.peek().is_empty());
     tx.consume(0);
 }
+
+#[test]
+fn swap_storage_keeps_bytes_and_marks() {
+    // Growing or shrinking a ring keeps every buffered byte in order, and the release mark.
+    use std::vec;
+    fn put(tx: &mut TxRing<Vec<u8>>, bytes: &[u8]) {
+        let mut w = tx.frame(bytes.len()).unwrap();
+        w.put(bytes);
+        w.commit();
+    }
+    let mut tx = TxRing::new(vec![0u8; 8]);
+    put(&mut tx, b"abcdef");
+    tx.consume(4);
+    put(&mut tx, b"ghij"); // wraps: "efghij" buffered, head at 4
+    tx.hold();
+    put(&mut tx, b"k");
+    assert_eq!(
+        tx.swap_storage(vec![0u8; 6]),
+        Err(vec![0u8; 6]),
+        "7 bytes do not fit 6"
+    );
+    let old = tx.swap_storage(vec![0u8; 32]).unwrap();
+    assert_eq!(old.len(), 8);
+    assert_eq!(tx.peek(), b"efghij");
+    assert_eq!(tx.len(), 7);
+    tx.release();
+    assert_eq!(tx.peek(), b"efghijk");
+    tx.consume(7);
+    assert!(
+        tx.swap_storage(vec![0u8; 0]).is_ok(),
+        "an empty ring shrinks to nothing"
+    );
+    assert_eq!(tx.capacity(), 0);
+}

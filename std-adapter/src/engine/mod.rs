@@ -1,0 +1,421 @@
+//! The connection engine: one WebSocket connection over the core, with the heap the core does without —
+//! buffers that grow on demand and shrink after use, whole messages, the extension pipeline
+//! (permessage-deflate), and the sends made before open (RFC 6455 §4, §5, §7, §9; BEHAVIOUR S2).
+//!
+//! A pull API with no I/O, no callbacks and no clock of its own: the caller reads into
+//! [`read_buf`](Engine::read_buf) and [`commit`](Engine::commit)s, takes events from
+//! [`next_event`](Engine::next_event), writes [`output`](Engine::output) and
+//! [`consume_output`](Engine::consume_output)s what was written, and passes the time in. Every byte on
+//! the wire is decided by the core; nothing here makes a protocol decision of its own.
+//!
+//! # Bounded memory
+//! - The receive buffer is released when the caller says the connection is idle ([`Engine::idle`]), and
+//!   grows on demand only up to [`Limits::max_read`]; a message larger than that arrives from the core in
+//!   chunks and is assembled once, up to `max_length`.
+//! - Output the peer causes (pongs, the close echo) is bounded: once the output passes
+//!   [`Limits::high_water`], `next_event` stops reading input and [`wants_read`](Engine::wants_read) is
+//!   false until the caller has written it out. Output the application causes (sends) is the
+//!   application's to bound, with [`buffered_amount`](Engine::buffered_amount).
+
+mod accept;
+mod buffers;
+mod incoming;
+mod outgoing;
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use websocket_driver::mask_source::RandCore;
+use websocket_driver::{
+    ClientRequest, Driver as Core, HandshakeError, Instant, MaskSource, ProtocolError, Role, RxBuf,
+    SendError, State, TxRing, Url, Version,
+};
+
+use crate::extensions::Extensions;
+use crate::message::{CloseEvent, Message};
+use crate::options::Options;
+
+pub use buffers::Limits;
+pub use incoming::RequestHead;
+
+/// What the engine reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Server, raw mode: a request head arrived (H6a). For an upgrade, answer with
+    /// [`Engine::accept`] or [`Engine::refuse`]; any other request's body follows as [`Event::Body`].
+    Connect(RequestHead),
+    /// Server: body bytes of a request that was not an upgrade (H6), as they arrive.
+    Body(Vec<u8>),
+    /// Client: the proxy opened the tunnel (H11); call [`Engine::start`] (after TLS for `wss:`).
+    ProxyConnected,
+    /// The opening handshake completed; sends made before went out (S2).
+    Open,
+    /// A whole message, after the extensions (RFC 6455 §5.6, §9).
+    Message(Message),
+    /// A ping; its pong is already queued (F13).
+    Ping(Vec<u8>),
+    /// A pong.
+    Pong(Vec<u8>),
+    /// The connection closed (RFC 6455 §7.1.5); nothing follows.
+    Close(CloseEvent),
+    /// Something failed; the close event follows (S6).
+    Error(Error),
+}
+
+/// Why something failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer broke RFC 6455 (S6).
+    Protocol(ProtocolError),
+    /// The opening handshake failed (H3, H9).
+    Handshake(HandshakeError),
+    /// Extensions could not be negotiated or failed on a message (X2, X4); the connection was failed
+    /// with `code` (1010 unless the extension said otherwise: 1009, 1007).
+    Extension {
+        /// The close code sent (RFC 6455 §7.4.1).
+        code: u16,
+        /// What failed.
+        reason: String,
+    },
+    /// The connection is closed, or not open for this yet: nothing was sent (S7).
+    Closed,
+    /// The core refused a send: a control payload over 125 bytes, a close code that must not be sent
+    /// (F17)…
+    Send(SendError),
+    /// A request head or an answer could not be made (an invalid header, say).
+    Refused(String),
+    /// The HTTP proxy refused the tunnel (H11) with `status`; its headers are in
+    /// [`Engine::headers`].
+    ProxyRefused {
+        /// The proxy's status.
+        status: u16,
+        /// The WebSocket URL we tried to reach.
+        url: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Protocol(e) => fmt::Display::fmt(e, f),
+            Error::Handshake(e) => write!(f, "Error during WebSocket handshake: {e}"),
+            Error::Extension { reason, .. } => f.write_str(reason),
+            Error::Closed => f.write_str("the connection is closed"),
+            Error::Send(e) => fmt::Display::fmt(e, f),
+            Error::Refused(reason) => f.write_str(reason),
+            Error::ProxyRefused { url, .. } => {
+                write!(f, "Can't establish a connection to the server at {url}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Masking keys and nonces (RFC 6455 §5.3, §10.3): a client's come from a ChaCha generator seeded by
+/// the OS; a server never masks, so it holds no generator.
+enum Masks {
+    Server,
+    Client(Box<RandCore<StdRng>>),
+}
+
+impl MaskSource for Masks {
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        match self {
+            Masks::Client(rng) => rng.fill_bytes(dest),
+            // A server never masks (RFC 6455 §5.1): never called.
+            Masks::Server => dest.fill(0),
+        }
+    }
+}
+
+/// A send made before open, sent at open (S2).
+enum Queued {
+    Message(Message),
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    Close(Option<u16>, String),
+}
+
+/// A client's handshake data, until `start`.
+struct ClientSetup {
+    url: String,
+    headers: Vec<(String, String)>,
+    proxy: Option<(String, Vec<(String, String)>)>,
+}
+
+/// One WebSocket connection: the core driver, its buffers, the extension pipeline and message assembly.
+pub struct Engine {
+    core: Core,
+    rx: RxBuf<Vec<u8>>,
+    tx: TxRing<Vec<u8>>,
+    masks: Masks,
+    limits: Limits,
+    options: Options,
+    extensions: Extensions,
+    incoming: Option<incoming::Incoming>,
+    queue: VecDeque<Queued>,
+    /// Events decided outside `poll` (an extension failure while sending), returned first.
+    pending: VecDeque<Event>,
+    client: Option<ClientSetup>,
+    /// Server: custom response headers (H1).
+    custom_headers: Vec<(String, String)>,
+    /// Server: the subprotocol negotiated (H4).
+    protocol: Option<String>,
+    status: Option<u16>,
+    response_headers: Vec<(String, String)>,
+    started: bool,
+    closed_reported: bool,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("role", &self.core.role())
+            .field("state", &self.core.state())
+            .field("rx", &self.rx)
+            .field("tx", &self.tx)
+            .field("extensions", &self.extensions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// A server that reads the request from the byte stream (raw mode, H6a).
+    pub fn server(options: Options) -> Self {
+        let core = Core::server(options.config());
+        Engine::new(core, Masks::Server, options)
+    }
+
+    /// A client for `url` (`ws:` or `wss:`, H8); [`start`](Self::start) queues the request.
+    pub fn client(url: &str, options: Options) -> Result<Self, Error> {
+        Url::parse_ws(url).map_err(|e| Error::Refused(format!("Invalid WebSocket URL: {e}")))?;
+        let core = Core::client(options.config());
+        let masks = Masks::Client(Box::new(RandCore(StdRng::from_os_rng())));
+        let mut engine = Engine::new(core, masks, options);
+        engine.client = Some(ClientSetup {
+            url: url.to_owned(),
+            headers: Vec::new(),
+            proxy: None,
+        });
+        Ok(engine)
+    }
+
+    fn new(core: Core, masks: Masks, options: Options) -> Self {
+        Engine {
+            core,
+            rx: RxBuf::new(Vec::new()),
+            tx: TxRing::new(Vec::new()),
+            masks,
+            limits: Limits::from_options(&options),
+            options,
+            extensions: Extensions::new(),
+            incoming: None,
+            queue: VecDeque::new(),
+            pending: VecDeque::new(),
+            client: None,
+            custom_headers: Vec::new(),
+            protocol: None,
+            status: None,
+            response_headers: Vec::new(),
+            started: false,
+            closed_reported: false,
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.core.role()
+    }
+
+    /// The connection state (S1).
+    pub fn state(&self) -> State {
+        self.core.state()
+    }
+
+    /// The protocol version (V1, V3).
+    pub fn version(&self) -> Version {
+        self.core.version()
+    }
+
+    /// The negotiated subprotocol (H4).
+    pub fn protocol(&self) -> Option<&str> {
+        match self.core.role() {
+            Role::Server => self.protocol.as_deref(),
+            Role::Client => self
+                .core
+                .protocol()
+                .and_then(|i| self.options.protocols.get(i))
+                .map(String::as_str),
+        }
+    }
+
+    /// Client: the response status, once the response arrived (also after a failed handshake, H9).
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// Client: the response headers, in order (also after a failed handshake, H9).
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.response_headers
+    }
+
+    /// The extensions registered and, once negotiated, active (X1).
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// Registers an extension (X1), before the handshake starts.
+    pub fn add_extension(
+        &mut self,
+        extension: Box<dyn crate::Extension>,
+    ) -> Result<(), crate::extensions::ExtensionError> {
+        if self.started {
+            return Err(crate::extensions::ExtensionError::processing(
+                1010,
+                "extensions are registered before the handshake",
+            ));
+        }
+        self.extensions.add(extension)
+    }
+
+    /// Adds a header to our handshake (H1), before it starts. Refuses a name that is not a token and a
+    /// value with CR, LF or NUL.
+    pub fn set_header(&mut self, name: &str, value: &str) -> bool {
+        if self.started || !websocket_driver::handshake::is_valid_header(name, value) {
+            return false;
+        }
+        let entry = (name.to_owned(), value.to_owned());
+        match &mut self.client {
+            Some(client) => client.headers.push(entry),
+            None => self.custom_headers.push(entry),
+        }
+        true
+    }
+
+    /// Client: goes through the HTTP proxy at `url` (H11) with `headers`; [`Event::ProxyConnected`]
+    /// follows the proxy's 200, then call [`start`](Self::start).
+    pub fn connect_proxy(&mut self, url: &str, headers: &[(&str, &str)]) -> Result<(), Error> {
+        let Some(target) = self.client.as_ref().map(|c| c.url.clone()) else {
+            return Err(Error::Closed);
+        };
+        let proxy =
+            Url::parse(url).map_err(|e| Error::Refused(format!("Invalid proxy URL: {e}")))?;
+        let target = Url::parse_ws(&target)
+            .map_err(|e| Error::Refused(format!("Invalid WebSocket URL: {e}")))?;
+        self.buffers_for_poll();
+        let size = 512
+            + url.len()
+            + headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>();
+        self.grow_tx(size);
+        self.core
+            .connect_proxy(&mut self.tx, &target, &proxy, headers)
+            .map_err(|e| Error::Refused(e.to_string()))?;
+        if let Some(client) = &mut self.client {
+            client.proxy = Some((
+                url.to_owned(),
+                headers
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Client: queues the opening request (H8) with the extension offer (X1); sends made before open
+    /// wait for the handshake (S2).
+    pub fn start(&mut self) -> Result<(), Error> {
+        let Some((url_text, custom)) = self
+            .client
+            .as_ref()
+            .map(|c| (c.url.clone(), c.headers.clone()))
+        else {
+            return Err(Error::Closed);
+        };
+        if self.started && self.core.state() != State::Connecting {
+            return Err(Error::Closed);
+        }
+        let url = Url::parse_ws(&url_text)
+            .map_err(|e| Error::Refused(format!("Invalid WebSocket URL: {e}")))?;
+        let offer = self
+            .extensions
+            .generate_offer()
+            .map_err(|e| Error::Extension {
+                code: 1010,
+                reason: e.to_string(),
+            })?;
+        let size: usize = 512
+            + url_text.len()
+            + offer.as_deref().map_or(0, str::len)
+            + custom
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>()
+            + self
+                .options
+                .protocols
+                .iter()
+                .map(|p| p.len() + 2)
+                .sum::<usize>();
+        self.buffers_for_poll();
+        self.grow_tx(size);
+        let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
+        let headers: Vec<(&str, &str)> = custom
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let request = ClientRequest {
+            url: &url,
+            protocols: &protocols,
+            headers: &headers,
+            extensions: offer.as_deref(),
+        };
+        self.core
+            .start(&mut self.tx, &mut self.masks, &request)
+            .map_err(|e| Error::Refused(e.to_string()))?;
+        self.started = true;
+        Ok(())
+    }
+
+    /// Whether the caller should read more input now: the connection is not closed, and the output is
+    /// under the high-water mark (the peer reads what we send).
+    pub fn wants_read(&self) -> bool {
+        self.core.state() != State::Closed && self.tx.len() <= self.limits.high_water
+    }
+
+    /// Whether the transport should be closed now: the closing handshake is over (S8), or the connection
+    /// failed — once the output is written.
+    pub fn should_close(&self) -> bool {
+        self.core.should_close_transport()
+    }
+
+    /// The next instant a timer fires (handshake deadline, keepalive, closing deadline, S8).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.core.poll_timeout()
+    }
+
+    /// Time has passed: the core handles what fell due; the events follow from
+    /// [`next_event`](Self::next_event).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.core.handle_timeout(now);
+    }
+
+    /// The caller has nothing to read right now: the buffers are released if they are empty, so an idle
+    /// connection holds no buffer at all.
+    pub fn idle(&mut self) {
+        self.release_buffers();
+    }
+}

@@ -1,0 +1,315 @@
+//! The connection engine in memory: a client and a server engine back to back, deflate on and off
+//! (S2, S4, S5, F13, X4, X5, H11, and bounded memory under a peer that never reads).
+
+use websocket_driver::Instant;
+use websocket_driver_std::engine::{Engine, Event};
+use websocket_driver_std::{CloseEvent, Message, Options, PermessageDeflate};
+
+/// Moves `from`'s output into `to`, all of it (as much as `to` reads at a time).
+fn pipe(from: &mut Engine, to: &mut Engine, now: Instant, events: &mut Vec<Event>) -> bool {
+    let mut moved = false;
+    loop {
+        let out = from.output().to_vec();
+        if out.is_empty() {
+            return moved;
+        }
+        moved = true;
+        let mut rest = &out[..];
+        while !rest.is_empty() {
+            let n = to.receive(rest);
+            rest = &rest[n..];
+            while let Some(event) = to.next_event(now) {
+                events.push(event);
+            }
+        }
+        from.consume_output(out.len());
+    }
+}
+
+struct Pair {
+    client: Engine,
+    server: Engine,
+    client_events: Vec<Event>,
+    server_events: Vec<Event>,
+    now: Instant,
+}
+
+impl Pair {
+    fn new(deflate: bool) -> Pair {
+        let mut server = Engine::server(Options::new().protocols(["chat"]));
+        let mut client = Engine::client(
+            "ws://example.com/chat",
+            Options::new().protocols(["x", "chat"]),
+        )
+        .unwrap();
+        if deflate {
+            server
+                .add_extension(Box::new(PermessageDeflate::new()))
+                .unwrap();
+            client
+                .add_extension(Box::new(PermessageDeflate::new()))
+                .unwrap();
+        }
+        client.start().unwrap();
+        let mut pair = Pair {
+            client,
+            server,
+            client_events: Vec::new(),
+            server_events: Vec::new(),
+            now: Instant::from_secs(1),
+        };
+        pair.drive();
+        assert!(matches!(pair.server_events.remove(0), Event::Connect(head) if head.websocket));
+        pair.server.accept().unwrap();
+        pair.drive();
+        assert_eq!(pair.take_server(), [Event::Open]);
+        assert_eq!(pair.take_client(), [Event::Open]);
+        let active: Vec<_> = pair
+            .client
+            .extensions()
+            .active()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            active.len(),
+            usize::from(deflate),
+            "deflate negotiated: {active:?}"
+        );
+        assert_eq!(pair.client.protocol(), Some("chat"));
+        assert_eq!(pair.server.protocol(), Some("chat"));
+        pair
+    }
+
+    fn drive(&mut self) {
+        for _ in 0..1000 {
+            let a = pipe(
+                &mut self.client,
+                &mut self.server,
+                self.now,
+                &mut self.server_events,
+            );
+            let b = pipe(
+                &mut self.server,
+                &mut self.client,
+                self.now,
+                &mut self.client_events,
+            );
+            while let Some(e) = self.server.next_event(self.now) {
+                self.server_events.push(e);
+            }
+            while let Some(e) = self.client.next_event(self.now) {
+                self.client_events.push(e);
+            }
+            if !a && !b && self.client.output().is_empty() && self.server.output().is_empty() {
+                return;
+            }
+        }
+        panic!("the pair never settled");
+    }
+
+    fn take_client(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.client_events)
+    }
+
+    fn take_server(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.server_events)
+    }
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn messages_from_0_bytes_to_16_mib_both_ways() {
+    // F14 F15 X5: whole messages both ways, deflate off and on.
+    for deflate in [false, true] {
+        let mut pair = Pair::new(deflate);
+        for len in [0, 1, 125, 126, 4096, 65535, 65536, 1 << 20, 16 << 20] {
+            let data = payload(len);
+            pair.client.send(Message::Binary(data.clone())).unwrap();
+            pair.drive();
+            assert_eq!(
+                pair.take_server(),
+                [Event::Message(Message::Binary(data.clone()))],
+                "{len} bytes, deflate {deflate}"
+            );
+            pair.server.send(Message::Binary(data.clone())).unwrap();
+            pair.drive();
+            assert_eq!(pair.take_client(), [Event::Message(Message::Binary(data))]);
+        }
+        let text = "héllo ✓ ".repeat(5000);
+        pair.client.send(Message::Text(text.clone())).unwrap();
+        pair.drive();
+        assert_eq!(pair.take_server(), [Event::Message(Message::Text(text))]);
+        // After a large message the buffers shrink back (no 16 MiB ring kept).
+        pair.server.idle();
+        pair.client.idle();
+        assert_eq!(pair.server.buffer_capacity(), 0);
+        assert_eq!(pair.client.buffer_capacity(), 0);
+    }
+}
+
+#[test]
+fn ping_pong_and_close_codes_both_ways() {
+    // F13 S4 S5: a ping is answered; close codes go both ways.
+    for (client_closes, code) in [(true, 1000), (false, 4000), (true, 1001)] {
+        let mut pair = Pair::new(false);
+        pair.client.ping(b"are you there").unwrap();
+        pair.drive();
+        assert_eq!(pair.take_server(), [Event::Ping(b"are you there".to_vec())]);
+        assert_eq!(pair.take_client(), [Event::Pong(b"are you there".to_vec())]);
+        let (closer, other) = if client_closes {
+            (&mut pair.client, "server")
+        } else {
+            (&mut pair.server, "client")
+        };
+        closer.close(Some(code), "bye").unwrap();
+        pair.drive();
+        let close = Event::Close(CloseEvent {
+            code,
+            reason: "bye".into(),
+        });
+        assert_eq!(pair.take_server(), [close.clone()], "{other}");
+        assert_eq!(pair.take_client(), [close]);
+        assert!(pair.server.should_close());
+    }
+}
+
+#[test]
+fn sends_before_open_are_queued() {
+    // S2: a client's sends before the handshake completed go out after it, in order.
+    let mut server = Engine::server(Options::new());
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    client.start().unwrap();
+    client.send(Message::Text("first".into())).unwrap();
+    client.ping(b"p").unwrap();
+    let now = Instant::ZERO;
+    let mut server_events = Vec::new();
+    let mut client_events = Vec::new();
+    pipe(&mut client, &mut server, now, &mut server_events);
+    server.accept().unwrap();
+    pipe(&mut server, &mut client, now, &mut client_events);
+    pipe(&mut client, &mut server, now, &mut server_events);
+    assert!(matches!(server_events[0], Event::Connect(_)));
+    assert_eq!(
+        server_events[1..],
+        [
+            Event::Open,
+            Event::Message(Message::Text("first".into())),
+            Event::Ping(b"p".to_vec())
+        ]
+    );
+    assert_eq!(client_events, [Event::Open]);
+}
+
+#[test]
+fn a_silent_peer_is_closed_at_the_close_deadline() {
+    // S4: our close is not answered: 1006 after close_timeout, and the transport may close.
+    let mut pair = Pair::new(false);
+    pair.server.close(None, "").unwrap();
+    let deadline = pair.server.poll_timeout().unwrap();
+    assert_eq!(deadline, Instant::from_secs(6));
+    assert!(pair.server.next_event(Instant::from_millis(5999)).is_none());
+    match pair.server.next_event(deadline) {
+        Some(Event::Close(CloseEvent { code: 1006, .. })) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(pair.server.should_close());
+}
+
+#[test]
+fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
+    // Bounded memory: 64 MiB of pings from a client that reads nothing; the server stops reading once
+    // its output passes the high-water mark, and its buffers stay under a fixed bound.
+    let options = Options::new();
+    // The stated bound: the largest receive buffer, the high-water mark, and one frame's slack.
+    let bound = options.receive_buffer + options.transmit_buffer + 1024;
+    let mut server = Engine::server(options);
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    client.start().unwrap();
+    let mut ignored = Vec::new();
+    pipe(&mut client, &mut server, Instant::ZERO, &mut ignored);
+    server.accept().unwrap();
+    assert_eq!(server.next_event(Instant::ZERO), Some(Event::Open));
+    pipe(&mut server, &mut client, Instant::ZERO, &mut ignored);
+    // A masked ping with 125 bytes of payload, 131 bytes on the wire.
+    let mut ping = vec![0x89, 0xfd, 1, 2, 3, 4];
+    ping.extend(std::iter::repeat_n(0u8, 125));
+    let flood: Vec<u8> = ping.repeat(4096); // 536 KB per round
+    let mut offered = 0usize;
+    let mut taken = 0usize;
+    let mut pings = 0usize;
+    let mut rest: &[u8] = &flood;
+    while offered < 64 << 20 {
+        if rest.is_empty() {
+            rest = &flood;
+        }
+        let n = server.receive(rest);
+        rest = &rest[n..];
+        taken += n;
+        offered += n;
+        while let Some(event) = server.next_event(Instant::ZERO) {
+            assert!(matches!(event, Event::Ping(_)), "{event:?}");
+            pings += 1;
+        }
+        assert!(
+            server.buffer_capacity() <= bound,
+            "{} bytes of buffers",
+            server.buffer_capacity()
+        );
+        if n == 0 {
+            assert!(
+                !server.wants_read(),
+                "the server asks its caller to stop reading"
+            );
+            break;
+        }
+    }
+    assert!(taken < 2 * bound, "{taken} bytes taken in");
+    assert!(pings > 100, "{pings}");
+    // Once the peer reads, the flow resumes.
+    let out = server.output().len();
+    server.consume_output(out);
+    while server.buffered_amount() > 0 {
+        let n = server.output().len();
+        server.consume_output(n);
+    }
+    assert!(server.wants_read());
+    assert!(server.next_event(Instant::ZERO).is_some());
+}
+
+#[test]
+fn a_refused_proxy_reports_status_headers_and_the_reason() {
+    // H11: a proxy's 407 → error "Can't establish a connection to the server at <url>", with the status
+    // and headers readable.
+    let mut client = Engine::client("ws://example.com/chat", Options::new()).unwrap();
+    client
+        .connect_proxy("http://proxy.local:3128", &[])
+        .unwrap();
+    assert!(
+        client
+            .output()
+            .starts_with(b"CONNECT example.com:80 HTTP/1.1\r\n")
+    );
+    let n = client.output().len();
+    client.consume_output(n);
+    client.receive(
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n",
+    );
+    let error = match client.next_event(Instant::ZERO) {
+        Some(Event::Error(e)) => e.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        error,
+        "Can't establish a connection to the server at ws://example.com/chat"
+    );
+    assert_eq!(client.status(), Some(407));
+    assert!(
+        client
+            .headers()
+            .iter()
+            .any(|(n, v)| n == "Proxy-Authenticate" && v == "Basic")
+    );
+}
