@@ -170,7 +170,7 @@ fn ping_pong_and_close_codes_both_ways() {
             code,
             reason: "bye".into(),
         });
-        assert_eq!(pair.take_server(), [close.clone()], "{other}");
+        assert_eq!(pair.take_server(), std::slice::from_ref(&close), "{other}");
         assert_eq!(pair.take_client(), [close]);
         assert!(pair.server.should_close());
     }
