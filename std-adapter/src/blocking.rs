@@ -1,17 +1,20 @@
 //! Blocking I/O: a WebSocket [`Connection`] over any `Read + Write` stream (a `TcpStream`, or a TLS
-//! stream for `wss:`), [`Connection::connect`] to a URL, and [`serve`] a listener with a thread per connection.
+//! stream for `wss:`), [`Connection::connect`] to a URL, and [`serve`] a listener with a thread per
+//! connection.
 //!
-//! A connection pulls messages with [`Connection::recv`] and sends with [`Connection::send`]. The driver
-//! writes into a buffer that is copied to the stream after every call; nothing here decides protocol.
+//! A thin face over the connection [`Engine`]: reads go straight into the engine's receive buffer,
+//! its output is written out before the next read (so a peer that does not read blocks our writes,
+//! never our memory), and its timers bound every read. Nothing here decides anything about the protocol.
 
-use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant as StdInstant};
 
-use crate::{CloseEvent, Driver, ErrorEvent, Message, Options, ReadyState};
+use websocket_driver::{Instant, State};
+
+use crate::engine::{Engine, Event};
+use crate::{CloseEvent, ErrorEvent, Message, Options};
 
 /// What [`Connection::recv`] returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,18 +31,15 @@ pub enum Incoming {
     Error(ErrorEvent),
 }
 
-type Inbox = Arc<Mutex<VecDeque<Incoming>>>;
-
 /// A WebSocket connection over a blocking stream.
 pub struct Connection<S: Read + Write> {
-    driver: Driver<Vec<u8>>,
+    engine: Engine,
     stream: S,
-    inbox: Inbox,
-    opened: Arc<AtomicBool>,
-    buf: Vec<u8>,
     eof: bool,
+    closed: bool,
+    epoch: StdInstant,
     /// Sets the stream's read timeout, for streams that have one (`TcpStream`): reads then wake for the
-    /// driver's deadlines (handshake timeout, S8 close wait).
+    /// engine's deadlines (handshake timeout, closing deadline, keepalive, S8 close wait).
     timer: Option<ReadTimeout<S>>,
     /// Whether `timer` last set a timeout (cleared again once no deadline is pending).
     timed: bool,
@@ -62,46 +62,21 @@ pub enum Accepted<S: Read + Write> {
     },
 }
 
-/// Every event goes to the inbox, and the driver pauses until it was taken: the application answers a
-/// message before the next frame is read.
-fn wire(driver: &mut Driver<Vec<u8>>, inbox: &Inbox) {
-    fn push(inbox: &Inbox, ws: &mut crate::Handle<Vec<u8>>, item: Incoming) {
-        inbox
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(item);
-        ws.pause();
-    }
-    let i = inbox.clone();
-    driver.on_message(move |ws, m| push(&i, ws, Incoming::Message(m)));
-    let i = inbox.clone();
-    driver.on_ping(move |ws, p| push(&i, ws, Incoming::Ping(p)));
-    let i = inbox.clone();
-    driver.on_pong(move |ws, p| push(&i, ws, Incoming::Pong(p)));
-    let i = inbox.clone();
-    driver.on_close(move |ws, c| push(&i, ws, Incoming::Close(c)));
-    let i = inbox.clone();
-    driver.on_error(move |ws, e| push(&i, ws, Incoming::Error(e)));
-}
-
 impl<S: Read + Write> Connection<S> {
-    fn new(driver: Driver<Vec<u8>>, stream: S) -> Self {
-        let opened = Arc::new(AtomicBool::new(false));
-        let mut connection = Connection {
-            driver,
+    fn new(engine: Engine, stream: S, timer: Option<ReadTimeout<S>>) -> Self {
+        Connection {
+            engine,
             stream,
-            inbox: Inbox::default(),
-            opened: opened.clone(),
-            buf: vec![0; 64 * 1024],
             eof: false,
-            timer: None,
+            closed: false,
+            epoch: StdInstant::now(),
+            timer,
             timed: false,
-        };
-        wire(&mut connection.driver, &connection.inbox);
-        connection
-            .driver
-            .on_open(move |_, ()| opened.store(true, Ordering::Relaxed));
-        connection
+        }
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
     }
 
     /// Opens a client connection over `stream` to `url`: sends the request and waits for the answer.
@@ -110,7 +85,7 @@ impl<S: Read + Write> Connection<S> {
         stream: S,
         url: &str,
         options: Options,
-        setup: impl FnOnce(&mut Driver<Vec<u8>>),
+        setup: impl FnOnce(&mut Engine),
     ) -> io::Result<Self> {
         Connection::client_timed(stream, url, options, setup, None)
     }
@@ -119,65 +94,69 @@ impl<S: Read + Write> Connection<S> {
         stream: S,
         url: &str,
         options: Options,
-        setup: impl FnOnce(&mut Driver<Vec<u8>>),
+        setup: impl FnOnce(&mut Engine),
         timer: Option<ReadTimeout<S>>,
     ) -> io::Result<Self> {
-        let driver = Driver::client(Vec::new(), url, options).map_err(io::Error::other)?;
-        let mut connection = Connection::new(driver, stream);
-        connection.timer = timer;
-        setup(&mut connection.driver);
-        connection.driver.start();
+        let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
+        setup(&mut engine);
+        let started = engine.start();
+        let mut connection = Connection::new(engine, stream, timer);
+        if let Err(e) = started {
+            return Err(io::Error::other(e));
+        }
         connection.write_out()?;
-        connection.wait_open()
-    }
-
-    fn wait_open(mut self) -> io::Result<Self> {
-        while self.driver.state() == ReadyState::Connecting {
-            if self.driver.is_paused() {
-                self.driver.resume();
-                self.write_out()?;
-                continue;
-            }
-            if !self.read_some()? {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "connection closed during the handshake",
-                ));
+        let mut failure = None;
+        loop {
+            match connection.next()? {
+                Some(Event::Open) => return Ok(connection),
+                Some(Event::Error(e)) => failure = failure.or(Some(e.to_string())),
+                Some(Event::Close(close)) => {
+                    let reason = failure.unwrap_or(if close.reason.is_empty() {
+                        "handshake failed".into()
+                    } else {
+                        close.reason
+                    });
+                    return Err(io::Error::new(io::ErrorKind::ConnectionRefused, reason));
+                }
+                Some(_) => {}
+                None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "connection closed during the handshake",
+                    ));
+                }
             }
         }
-        // Open, even if the peer's first frames closed it again: those events wait in the inbox.
-        if !self.opened.load(Ordering::Relaxed) {
-            let reason = self.errors().unwrap_or_else(|| "handshake failed".into());
-            return Err(io::Error::new(io::ErrorKind::ConnectionRefused, reason));
-        }
-        Ok(self)
     }
 
-    /// Why the connection failed: the first error event's message, else the close event's reason.
-    fn errors(&self) -> Option<String> {
-        let inbox = self.inbox.lock().ok()?;
-        let error = inbox.iter().find_map(|i| match i {
-            Incoming::Error(e) => Some(e.message.clone()),
-            _ => None,
-        });
-        error.or_else(|| {
-            inbox.iter().find_map(|i| match i {
-                Incoming::Close(c) if !c.reason.is_empty() => Some(c.reason.clone()),
-                _ => None,
-            })
-        })
-    }
-
-    /// Reads from the stream once and feeds the driver; false at end of stream.
-    ///
-    /// With a deadline pending (handshake timeout, a client's close wait, S8) the read waits at most
-    /// until it, through the stream's read timeout where this connection can set one; a read that
-    /// timed out then hands the time to the driver instead of failing.
-    fn read_some(&mut self) -> io::Result<bool> {
-        let wait = self.driver.poll_timeout();
-        if wait == Some(Duration::ZERO) {
-            self.driver.handle_timeout();
+    /// The engine's next event, reading (and writing) as needed; `None` at the end of the stream.
+    fn next(&mut self) -> io::Result<Option<Event>> {
+        loop {
+            let now = self.now();
+            let event = self.engine.next_event(now);
             self.write_out()?;
+            if event.is_some() {
+                return Ok(event);
+            }
+            if self.eof || !self.read_some()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Reads from the stream once into the engine; false at end of stream.
+    ///
+    /// With a deadline pending the read waits at most until it, through the stream's read timeout where
+    /// this connection can set one; a read that timed out then hands the time to the engine instead of
+    /// failing.
+    fn read_some(&mut self) -> io::Result<bool> {
+        let now = self.now();
+        let wait = self
+            .engine
+            .poll_timeout()
+            .map(|deadline| Duration::from_millis(deadline.saturating_since(now).millis()));
+        if wait == Some(Duration::ZERO) {
+            self.engine.handle_timeout(now);
             return Ok(true);
         }
         if let Some(set) = self.timer
@@ -186,7 +165,7 @@ impl<S: Read + Write> Connection<S> {
             set(&self.stream, wait)?;
             self.timed = wait.is_some();
         }
-        let n = match self.stream.read(&mut self.buf) {
+        let n = match self.stream.read(self.engine.read_buf()) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
             Err(e)
@@ -195,8 +174,7 @@ impl<S: Read + Write> Connection<S> {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) && wait.is_some() =>
             {
-                self.driver.handle_timeout();
-                self.write_out()?;
+                self.engine.handle_timeout(self.now());
                 return Ok(true);
             }
             Err(e) => return Err(e),
@@ -205,9 +183,7 @@ impl<S: Read + Write> Connection<S> {
             self.eof = true;
             return Ok(false);
         }
-        let Connection { driver, buf, .. } = self;
-        driver.parse(&buf[..n]);
-        self.write_out()?;
+        self.engine.commit(n);
         Ok(true)
     }
 
@@ -221,16 +197,25 @@ impl<S: Read + Write> Connection<S> {
         self.stream
     }
 
-    /// Copies what the driver wrote to the stream.
+    /// Writes everything the engine has queued to the stream.
     fn write_out(&mut self) -> io::Result<()> {
-        let out = std::mem::take(self.driver.socket_mut());
-        if !out.is_empty() {
-            self.stream.write_all(&out)?;
+        let mut wrote = false;
+        loop {
+            let out = self.engine.output();
+            if out.is_empty() {
+                break;
+            }
+            match self.stream.write(out) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.engine.consume_output(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            wrote = true;
+        }
+        if wrote {
             self.stream.flush()?;
         }
-        let mut out = out;
-        out.clear();
-        *self.driver.socket_mut() = out;
         Ok(())
     }
 
@@ -239,68 +224,63 @@ impl<S: Read + Write> Connection<S> {
     /// an `Err` of kind `WouldBlock` or `TimedOut`, and `recv` may be called again.
     pub fn recv(&mut self) -> io::Result<Option<Incoming>> {
         loop {
-            if let Some(item) = self
-                .inbox
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front()
-            {
-                return Ok(Some(item));
-            }
-            if self.driver.is_paused() {
-                self.driver.resume();
-                self.write_out()?;
-                continue;
-            }
-            if self.eof || self.driver.should_close() && self.driver.state() == ReadyState::Closed {
+            if self.closed {
+                // S8: a client waits for the server to close the transport, until the close timeout.
+                while !self.eof && !self.engine.should_close() {
+                    self.read_some()?;
+                }
                 return Ok(None);
             }
-            if !self.read_some()? {
-                if self.driver.state() != ReadyState::Closed {
+            let Some(event) = self.next()? else {
+                if self.engine.state() != State::Closed {
+                    // The stream ended without a closing handshake (RFC 6455 §7.1.5).
+                    self.closed = true;
                     return Ok(Some(Incoming::Close(CloseEvent {
                         code: 1006,
                         reason: String::new(),
                     })));
                 }
                 return Ok(None);
-            }
+            };
+            return Ok(Some(match event {
+                Event::Message(m) => Incoming::Message(m),
+                Event::Ping(p) => Incoming::Ping(p),
+                Event::Pong(p) => Incoming::Pong(p),
+                Event::Close(c) => {
+                    self.closed = true;
+                    Incoming::Close(c)
+                }
+                Event::Error(e) => Incoming::Error(ErrorEvent {
+                    message: e.to_string(),
+                }),
+                _ => continue,
+            }));
         }
     }
 
     /// Sends a message.
     pub fn send(&mut self, message: impl Into<Message>) -> io::Result<()> {
-        let sent = self.driver.message(message.into());
+        let sent = self.engine.send(message.into());
         self.write_out()?;
-        if sent {
-            Ok(())
-        } else {
-            Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                "the connection is closed",
-            ))
-        }
+        sent.map_err(|e| io::Error::new(io::ErrorKind::NotConnected, e))
     }
 
     /// Sends a ping.
     pub fn ping(&mut self, payload: &[u8]) -> io::Result<()> {
-        let sent = self.driver.ping(payload, None);
+        let sent = self.engine.ping(payload);
         self.write_out()?;
-        if sent {
-            Ok(())
-        } else {
-            Err(io::Error::new(io::ErrorKind::NotConnected, "cannot ping"))
-        }
+        sent.map_err(|e| io::Error::new(io::ErrorKind::NotConnected, e))
     }
 
     /// Starts the closing handshake; keep calling [`recv`](Self::recv) until it returns the close.
     pub fn close(&mut self, code: u16, reason: &str) -> io::Result<()> {
-        self.driver.close(Some(code), reason);
+        let _ = self.engine.close(Some(code), reason);
         self.write_out()
     }
 
-    /// The driver, for its getters (`protocol`, `version`, `state`, `status`, `headers`).
-    pub fn driver(&self) -> &Driver<Vec<u8>> {
-        &self.driver
+    /// The engine, for its getters (`protocol`, `version`, `state`, `status`, `headers`).
+    pub fn driver(&self) -> &Engine {
+        &self.engine
     }
 
     /// The stream, for example to set a read timeout.
@@ -314,7 +294,7 @@ impl Connection<TcpStream> {
     pub fn connect(
         url: &str,
         options: Options,
-        setup: impl FnOnce(&mut Driver<Vec<u8>>),
+        setup: impl FnOnce(&mut Engine),
     ) -> io::Result<Self> {
         let parsed = websocket_driver::Url::parse_ws(url)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
@@ -347,7 +327,7 @@ impl Connection<TcpStream> {
 pub fn accept<S: Read + Write>(
     stream: S,
     options: Options,
-    setup: impl FnOnce(&mut Driver<Vec<u8>>),
+    setup: impl FnOnce(&mut Engine),
 ) -> io::Result<Accepted<S>> {
     accept_timed(stream, options, setup, None)
 }
@@ -355,56 +335,45 @@ pub fn accept<S: Read + Write>(
 fn accept_timed<S: Read + Write>(
     stream: S,
     options: Options,
-    setup: impl FnOnce(&mut Driver<Vec<u8>>),
+    setup: impl FnOnce(&mut Engine),
     timer: Option<ReadTimeout<S>>,
 ) -> io::Result<Accepted<S>> {
-    let driver = Driver::server(Vec::new(), options);
-    let mut connection = Connection::new(driver, stream);
-    connection.timer = timer;
-    setup(&mut connection.driver);
-    let plain: Arc<Mutex<Option<(String, String)>>> = Arc::default();
-    let seen = plain.clone();
-    connection
-        .driver
-        .on_connect(move |ws, ()| match ws.request_line() {
-            Some((method, target, true)) => {
-                let _ = (method, target);
-                ws.start();
+    let mut engine = Engine::server(options);
+    setup(&mut engine);
+    let mut connection = Connection::new(engine, stream, timer);
+    let mut failure = None;
+    loop {
+        match connection.next()? {
+            Some(Event::Connect(head)) if head.websocket => {
+                let _ = connection.engine.accept();
+                connection.write_out()?;
             }
-            Some((method, target, false)) => {
-                *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some((method, target))
+            Some(Event::Connect(head)) => {
+                return Ok(Accepted::Http {
+                    method: head.method,
+                    target: head.target,
+                    stream: connection.into_untimed_stream(),
+                });
             }
-            None => {}
-        });
-    while connection.driver.state() == ReadyState::Connecting {
-        if let Some((method, target)) = plain.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            return Ok(Accepted::Http {
-                method,
-                target,
-                stream: connection.into_untimed_stream(),
-            });
+            Some(Event::Open) => return Ok(Accepted::WebSocket(Box::new(connection))),
+            Some(Event::Error(e)) => failure = failure.or(Some(e.to_string())),
+            Some(Event::Close(close)) => {
+                let reason = failure.unwrap_or(if close.reason.is_empty() {
+                    "handshake refused".into()
+                } else {
+                    close.reason
+                });
+                return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
+            }
+            Some(_) => {}
+            None => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed during the handshake",
+                ));
+            }
         }
-        if !connection.read_some()? {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed during the handshake",
-            ));
-        }
     }
-    if let Some((method, target)) = plain.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        return Ok(Accepted::Http {
-            method,
-            target,
-            stream: connection.into_untimed_stream(),
-        });
-    }
-    if connection.driver.state() != ReadyState::Open {
-        let reason = connection
-            .errors()
-            .unwrap_or_else(|| "handshake refused".into());
-        return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
-    }
-    Ok(Accepted::WebSocket(Box::new(connection)))
 }
 
 /// Serves `listener` with a thread per connection: each WebSocket connection goes to `handler`; plain
@@ -412,7 +381,7 @@ fn accept_timed<S: Read + Write>(
 pub fn serve<H, P>(
     listener: TcpListener,
     options: Options,
-    setup: fn(&mut Driver<Vec<u8>>),
+    setup: fn(&mut Engine),
     handler: H,
     http: P,
 ) -> io::Result<()>

@@ -1,96 +1,45 @@
-//! The original library's driver, in Rust: a socket to write to, bytes in through `parse`, callbacks out.
+//! The original's API (`websocket.server`, `client`, `http`; `on(…)`, `parse`, `text`, `close`…) as a
+//! thin face over the connection [`Engine`]: bytes in through [`Driver::parse`], events out to the
+//! callbacks, output written to any socket with `write`.
 //!
-//! Every protocol decision is the core's: this file owns the buffers on the heap, assembles whole
-//! messages, runs the extension pipeline, queues sends made before open, and calls the handlers. It must
-//! never write a byte the core did not produce (except a large frame's payload, after the core's header).
+//! The engine decides everything; this file only moves bytes between it and the socket and runs the
+//! callbacks, one event at a time.
 
-use std::collections::VecDeque;
-use std::io::Write;
+use std::io::{self, Write};
 use std::time::{Duration, Instant as StdInstant};
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use websocket_driver::mask_source::RandCore;
-use websocket_driver::{
-    Accept, ClientRequest, CloseCode, DataKind, Driver as Core, Error as CoreError, Event,
-    HandshakeCallError, Instant, Rsv, RxBuf, SendError, TxRing, Url,
-};
+use websocket_driver::{Instant, Role, State};
 
-use crate::extensions::{
-    Extension, ExtensionError, Extensions, Message as ExtMessage, MessageKind,
-};
+use crate::ReadyState;
+use crate::engine::{Engine, Event, RequestHead};
+use crate::extensions::Extension;
 use crate::handlers::Handlers;
-use crate::{CloseEvent, ErrorEvent, Message, Options, ReadyState};
-
-/// Something that happened, with owned data, between the core's event and the handlers.
-pub(crate) enum Action {
-    Connect {
-        websocket: bool,
-    },
-    Open,
-    /// Client: the response head arrived; the core waits for the offered subprotocols.
-    Response,
-    ProxyConnect,
-    Message(Message),
-    /// A message assembled from chunks, still to be checked or transformed by extensions.
-    Assembled {
-        kind: DataKind,
-        rsv: Rsv,
-        data: Vec<u8>,
-    },
-    Ping(Vec<u8>),
-    Pong(Vec<u8>),
-    Close(CloseEvent),
-    Error(String),
-}
-
-/// A message being received in chunks.
-struct Incoming {
-    kind: DataKind,
-    rsv: Rsv,
-    data: Vec<u8>,
-}
+use crate::message::{ErrorEvent, Message};
+use crate::options::Options;
 
 /// What runs when the pong for a ping arrives (S9).
 pub type PingCallback = Box<dyn FnOnce() + Send>;
 
-/// A send made before the connection opened (S2).
-enum Queued {
-    Message(Message),
-    Ping(Vec<u8>),
-    Pong(Vec<u8>),
-    Close(Option<u16>, String),
-}
-
 /// The part of a driver callbacks may use: everything but the handlers. Callbacks receive it as
 /// `&mut Handle<W>` and can send, close, or start with it.
 pub struct Handle<W: Write> {
-    pub(crate) core: Core,
-    pub(crate) rx: RxBuf<Vec<u8>>,
-    pub(crate) tx: TxRing<Vec<u8>>,
-    pub(crate) socket: W,
-    rng: RandCore<StdRng>,
-    pub(crate) options: Options,
-    pub(crate) extensions: Extensions,
-    request_headers: Vec<(String, String)>,
-    url: Option<String>,
-    pub(crate) proxy: Option<crate::proxy::ProxyState>,
-    queue: VecDeque<Queued>,
-    started: bool,
-    incoming: Option<Incoming>,
+    pub(crate) engine: Engine,
+    socket: W,
     pings: Vec<(Vec<u8>, PingCallback)>,
-    status: Option<u16>,
-    response_headers: Vec<(String, String)>,
-    pub(crate) actions: VecDeque<Action>,
+    request: Option<RequestHead>,
+    pub(crate) proxy: Option<(String, Vec<(String, String)>)>,
     paused: bool,
-    backlog: Vec<u8>,
-    request: Option<(String, String, bool)>,
     epoch: StdInstant,
     write_failed: bool,
 }
 
 /// A WebSocket driver over any socket with `write` (the original's `websocket.server`,
 /// `websocket.client`, `websocket.http`).
+///
+/// Output is written to the socket as it is made. A socket that answers `WouldBlock` keeps the rest
+/// queued in the driver ([`Handle::buffered_amount`]); call [`Driver::flush`] when it is writable again.
+/// While more than the transmit buffer's worth is queued, [`parse`](Self::parse) takes no more input:
+/// a peer that does not read what we send cannot grow our memory.
 ///
 /// ```
 /// use websocket_driver_std::{Driver, Message, Options};
@@ -130,18 +79,16 @@ impl<W: Write> Driver<W> {
     /// assert!(ws.socket().ends_with(b"\x81\x02hi"));
     /// ```
     pub fn server(socket: W, options: Options) -> Self {
-        let core = Core::server(options.config());
-        Driver::new(core, socket, options, None)
+        Driver::new(Engine::server(options), socket)
     }
 
     /// A client for `url` (`ws:` or `wss:`; the original's `websocket.client`). Call
     /// [`start`](Self::start) to send the request.
     pub fn client(socket: W, url: &str, options: Options) -> Result<Self, ErrorEvent> {
-        Url::parse_ws(url).map_err(|e| ErrorEvent {
-            message: format!("Invalid WebSocket URL: {e}"),
+        let engine = Engine::client(url, options).map_err(|e| ErrorEvent {
+            message: e.to_string(),
         })?;
-        let core = Core::client(options.config());
-        Ok(Driver::new(core, socket, options, Some(url.to_owned())))
+        Ok(Driver::new(engine, socket))
     }
 
     /// A server for a request an HTTP server already parsed (the original's `websocket.http` and
@@ -173,62 +120,37 @@ impl<W: Write> Driver<W> {
     where
         I: IntoIterator<Item = (&'h str, &'h [u8])>,
     {
-        let mut driver = Driver::server(socket, options);
-        let headers: Vec<websocket_driver::Header<'h>> = headers
-            .into_iter()
-            .map(|(name, value)| websocket_driver::Header { name, value })
-            .collect();
-        let request = websocket_driver::Request::new(method, target, 1, &headers);
-        driver.handle.pending_request(&request);
-        driver.handle.buffer(body);
+        let engine = Engine::for_request(options, method, target, headers, body, Vec::new(), &[]);
+        let mut driver = Driver::new(engine, socket);
+        driver.handle.flush();
         driver
     }
 
-    fn new(core: Core, socket: W, options: Options, url: Option<String>) -> Self {
-        let handle = Handle {
-            core,
-            rx: RxBuf::new(vec![0; options.receive_buffer.max(8 * 1024)]),
-            tx: TxRing::new(vec![
-                0;
-                options
-                    .transmit_buffer
-                    .max(websocket_driver::MIN_TX_CAPACITY)
-            ]),
-            socket,
-            rng: RandCore(StdRng::from_os_rng()),
-            options,
-            extensions: Extensions::new(),
-            request_headers: Vec::new(),
-            url,
-            proxy: None,
-            queue: VecDeque::new(),
-            started: false,
-            incoming: None,
-            pings: Vec::new(),
-            status: None,
-            response_headers: Vec::new(),
-            actions: VecDeque::new(),
-            paused: false,
-            backlog: Vec::new(),
-            request: None,
-            epoch: StdInstant::now(),
-            write_failed: false,
-        };
+    fn new(engine: Engine, socket: W) -> Self {
         Driver {
-            handle,
+            handle: Handle {
+                engine,
+                socket,
+                pings: Vec::new(),
+                request: None,
+                proxy: None,
+                paused: false,
+                epoch: StdInstant::now(),
+                write_failed: false,
+            },
             handlers: Handlers::default(),
         }
     }
 
     /// Registers an extension (X1), before `start`.
     pub fn add_extension(&mut self, extension: Box<dyn Extension>) -> bool {
-        !self.handle.started && self.handle.extensions.add(extension).is_ok()
+        self.handle.engine.add_extension(extension)
     }
 
     /// Adds a header to the handshake (H1), before `start`. Refuses a name that is not a token and a
     /// value with CR, LF or NUL.
     pub fn set_header(&mut self, name: &str, value: &str) -> bool {
-        self.handle.set_header(name, value)
+        self.handle.engine.set_header(name, value)
     }
 
     /// Starts the handshake: a client sends its request; a server answers the request. Returns false
@@ -239,76 +161,78 @@ impl<W: Write> Driver<W> {
         started
     }
 
-    /// Feeds bytes read from the socket: events fire from here.
+    /// Feeds bytes read from the socket: events fire from here, one at a time, each handler running
+    /// before the next frame is read (so what a handler sends goes out before anything the following
+    /// frames cause).
     ///
-    /// Events are handled one at a time, each handler running before the next frame is read, so what a
-    /// handler sends goes out before anything the following frames cause (a failure's close frame, say).
-    pub fn parse(&mut self, mut bytes: &[u8]) {
+    /// Returns how many bytes were taken: all of them, unless a handler [paused](Handle::pause) the
+    /// driver or more than the transmit buffer's worth of output waits for a socket that would block —
+    /// then offer the rest again after [`resume`](Self::resume) or [`flush`](Self::flush).
+    pub fn parse(&mut self, mut bytes: &[u8]) -> usize {
+        let total = bytes.len();
         loop {
-            if self.handle.paused {
-                self.handle.backlog.extend_from_slice(bytes);
-                return;
-            }
-            let n = self.handle.rx.write(bytes);
-            bytes = &bytes[n..];
             self.dispatch();
-            if bytes.is_empty() || (n == 0 && !self.handle.paused && self.handle.rx.is_full()) {
-                break;
+            if bytes.is_empty() || self.handle.paused || !self.handle.engine.wants_read() {
+                return total - bytes.len();
+            }
+            let n = self.handle.engine.receive(bytes);
+            bytes = &bytes[n..];
+            if n == 0 {
+                self.dispatch();
+                if self.handle.engine.receive(bytes) == 0 {
+                    return total - bytes.len();
+                }
             }
         }
     }
 
+    /// Writes queued output to the socket (after a `WouldBlock`), then carries on with events that
+    /// waited for room. Returns the bytes still queued.
+    pub fn flush(&mut self) -> usize {
+        self.handle.flush();
+        self.dispatch();
+        self.handle.engine.buffered_amount()
+    }
+
     /// How long until [`handle_timeout`](Self::handle_timeout) has work, if anything is timed: the
-    /// handshake deadline ([`Options::handshake_timeout`]) or a client's wait for the server to close
-    /// the transport after the closing handshake (S8, [`Options::close_timeout`]). Zero when due. An
-    /// I/O loop reads with at most this timeout.
+    /// handshake deadline ([`Options::handshake_timeout`]), the closing deadline, keepalive, or a client's
+    /// wait for the server to close the transport (S8, [`Options::close_timeout`]). Zero when due.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        let deadline = self.handle.core.poll_timeout()?;
+        let deadline = self.handle.engine.poll_timeout()?;
         let left = deadline.saturating_since(self.handle.now());
         Some(Duration::from_millis(left.millis()))
     }
 
-    /// Time has passed: a handshake past its deadline fails (its events follow, as for any failed
-    /// handshake), and a client that waited long enough for the server to close may close the transport
-    /// itself ([`should_close`](Handle::should_close) turns true).
+    /// Time has passed: what fell due happens (a failed handshake, a closing deadline…) and its events
+    /// fire.
     pub fn handle_timeout(&mut self) {
         let now = self.handle.now();
-        self.handle.core.handle_timeout(now);
+        self.handle.engine.handle_timeout(now);
         self.dispatch();
     }
 
-    /// Continues after a handler called [`Handle::pause`]: handles what is buffered, and input that
-    /// arrived meanwhile.
+    /// Continues after a handler called [`Handle::pause`].
     pub fn resume(&mut self) {
         self.handle.paused = false;
-        loop {
-            self.dispatch();
-            if self.handle.paused || self.handle.backlog.is_empty() {
-                return;
-            }
-            let n = self.handle.rx.write(&self.handle.backlog);
-            self.handle.backlog.drain(..n);
-            if n == 0 && self.handle.rx.is_full() {
-                return;
-            }
-        }
+        self.dispatch();
     }
 
     /// Runs the handlers for what happened, one event at a time, until the input is used up or a
     /// handler pauses.
     pub(crate) fn dispatch(&mut self) {
         loop {
+            self.handle.flush();
             if self.handle.paused {
                 return;
             }
-            if let Some(action) = self.handle.actions.pop_front() {
-                self.handlers.run(&mut self.handle, action);
-                continue;
-            }
-            self.handle.pump();
-            if self.handle.actions.is_empty() {
+            let now = self.handle.now();
+            let Some(event) = self.handle.engine.next_event(now) else {
                 return;
+            };
+            if let Event::Connect(head) = &event {
+                self.handle.request = Some(head.clone());
             }
+            self.handlers.run(&mut self.handle, event);
         }
     }
 
@@ -364,357 +288,45 @@ impl<W: Write> Handle<W> {
         Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
     }
 
-    fn set_header(&mut self, name: &str, value: &str) -> bool {
-        if self.started || !websocket_driver::handshake::is_valid_header(name, value) {
-            return false;
-        }
-        self.request_headers
-            .push((name.to_owned(), value.to_owned()));
-        true
-    }
-
-    /// Pre-parsed mode: answer now (the request is not in the buffer).
-    fn pending_request(&mut self, request: &websocket_driver::Request<'_>) {
-        self.started = true;
-        let offer = request
-            .header("sec-websocket-extensions")
-            .map(|v| String::from_utf8_lossy(v).into_owned());
-        self.answer(offer, |core, _, tx, accept| {
-            core.accept_request(tx, request, accept)
-        });
-    }
-
-    /// Negotiates the extensions the client offered, then lets the core answer with our subprotocols
-    /// and headers: through `respond`, the core's `accept` (raw mode) or `accept_request` (pre-parsed).
-    fn answer(
-        &mut self,
-        offer: Option<String>,
-        respond: impl FnOnce(
-            &mut Core,
-            &mut RxBuf<Vec<u8>>,
-            &mut TxRing<Vec<u8>>,
-            &Accept<'_>,
-        ) -> Result<Option<usize>, HandshakeCallError>,
-    ) -> bool {
-        let Some(answer) = self.negotiate(offer.as_deref()) else {
-            return false;
-        };
-        let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-        let headers: Vec<(&str, &str)> = self
-            .request_headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let accept = Accept {
-            protocols: &protocols,
-            headers: &headers,
-            extensions: answer.as_deref(),
-            secure: self.options.secure,
-        };
-        let result = respond(&mut self.core, &mut self.rx, &mut self.tx, &accept);
-        let accepted = result.is_ok();
-        self.after_accept(result);
-        self.flush();
-        accepted
-    }
-
-    fn buffer(&mut self, bytes: &[u8]) {
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            let n = self.rx.write(rest);
-            rest = &rest[n..];
-            self.pump();
-            if n == 0 {
-                break;
-            }
-        }
-    }
-
-    /// The server's extension answer, or a refusal (H3) when the offer cannot be parsed.
-    fn negotiate(&mut self, offer: Option<&str>) -> Option<Option<String>> {
-        let Some(offer) = offer else {
-            return Some(None);
-        };
-        match self.extensions.generate_response(offer) {
-            Ok(answer) => Some(answer),
-            Err(_) => {
-                let reason = format!("Invalid Sec-WebSocket-Extensions header: {offer}");
-                let _ = self.core.refuse(&mut self.rx, &mut self.tx, 400, &reason);
-                self.actions.push_back(Action::Error(reason.clone()));
-                self.actions
-                    .push_back(Action::Close(CloseEvent { code: 1002, reason }));
-                self.flush();
-                None
-            }
-        }
-    }
-
-    fn after_accept(&mut self, result: Result<Option<usize>, HandshakeCallError>) {
-        match result {
-            Ok(_) => self
-                .core
-                .set_allowed_rsv(Rsv::from_bits(self.extensions.allowed_rsv())),
-            Err(HandshakeCallError::Handshake(e)) => {
-                self.actions.push_back(Action::Error(format!(
-                    "Error during WebSocket handshake: {e}"
-                )));
-            }
-            Err(e) => self.actions.push_back(Action::Error(e.to_string())),
-        }
-    }
-
     /// Starts the handshake (see [`Driver::start`]).
     pub fn start(&mut self) -> bool {
-        if self.core.role() == websocket_driver::Role::Server {
-            let Some(request) = self.core.request(&self.rx) else {
-                return false;
-            };
-            self.started = true;
-            let offer = request
-                .header("sec-websocket-extensions")
-                .map(|v| String::from_utf8_lossy(v).into_owned());
-            return self.answer(offer, |core, rx, tx, accept| core.accept(rx, tx, accept));
-        }
-        if self.started {
-            return false;
-        }
-        self.started = true;
-        let Some(url) = self.url.clone() else {
-            return false;
-        };
-        let Ok(url) = Url::parse_ws(&url) else {
-            return false;
-        };
-        let offer = match self.extensions.generate_offer() {
-            Ok(offer) => offer,
-            Err(e) => {
-                // H1: an offer that cannot be written into the head is not sent.
-                self.actions.push_back(Action::Error(e.to_string()));
-                return false;
-            }
-        };
-        let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-        let headers: Vec<(&str, &str)> = self
-            .request_headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let request = ClientRequest {
-            url: &url,
-            protocols: &protocols,
-            headers: &headers,
-            extensions: offer.as_deref(),
-        };
-        let result = self.core.start(&mut self.tx, &mut self.rng, &request);
-        self.flush();
-        match result {
-            Ok(()) => true,
-            Err(e) => {
-                self.actions.push_back(Action::Error(e.to_string()));
-                false
-            }
-        }
-    }
-
-    /// Reads events from the core until it needs more input.
-    pub(crate) fn pump(&mut self) {
-        loop {
-            let now = self.now();
-            let event = self
-                .core
-                .poll(&mut self.rx, &mut self.tx, &mut self.rng, now);
-            let action = match event {
-                Ok(None) => break,
-                Ok(Some(Event::TxFull { .. })) => {
-                    self.flush();
-                    if self.write_failed {
-                        break;
-                    }
-                    continue;
+        let started = match self.engine.role() {
+            Role::Server => self.engine.accept().is_ok(),
+            Role::Client => match self.proxy.take() {
+                Some((url, headers)) => {
+                    let headers: Vec<(&str, &str)> = headers
+                        .iter()
+                        .map(|(n, v)| (n.as_str(), v.as_str()))
+                        .collect();
+                    self.engine.connect_proxy(&url, &headers).is_ok()
                 }
-                Ok(Some(event)) => match owned(
-                    event,
-                    &mut self.request,
-                    &mut self.incoming,
-                    &mut self.status,
-                    &mut self.response_headers,
-                ) {
-                    Some(action) => action,
-                    None => continue,
-                },
-                Err(CoreError::Handshake(e)) => {
-                    if let Some(response) = self.core.response(&self.rx) {
-                        self.status = Some(response.status());
-                        self.response_headers = pairs(response.headers());
-                    }
-                    Action::Error(format!("Error during WebSocket handshake: {e}"))
-                }
-                Err(e) => Action::Error(e.to_string()),
-            };
-            let action = match action {
-                Action::Assembled { kind, rsv, data } if !rsv.is_empty() => {
-                    self.extended_message(kind, rsv, data)
-                }
-                Action::Assembled {
-                    kind: DataKind::Text,
-                    data,
-                    ..
-                } => {
-                    // The core checked every chunk; the whole is valid UTF-8 too.
-                    Some(Action::Message(Message::Text(
-                        String::from_utf8(data).unwrap_or_default(),
-                    )))
-                }
-                Action::Assembled { data, .. } => Some(Action::Message(Message::Binary(data))),
-                Action::Open => self.opened(),
-                Action::Response => self.check_response(),
-                other => Some(other),
-            };
-            self.actions.extend(action);
-            if !self.actions.is_empty() {
-                // One event at a time: its handler runs before the next frame is read.
-                break;
-            }
-        }
-        self.flush();
-    }
-
-    /// Client: the core checks the server's subprotocol against the list we offered (H9); the open
-    /// event or the failure's close event follows.
-    fn check_response(&mut self) -> Option<Action> {
-        let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
-        match self
-            .core
-            .check_response(&mut self.rx, &mut self.tx, &protocols)
-        {
-            Ok(_) => None,
-            Err(e) => Some(Action::Error(format!(
-                "Error during WebSocket handshake: {e}"
-            ))),
-        }
-    }
-
-    /// A message carrying extension bits, assembled: through the extensions (X1, X4, X5).
-    pub(crate) fn extended_message(
-        &mut self,
-        kind: DataKind,
-        rsv: Rsv,
-        data: Vec<u8>,
-    ) -> Option<Action> {
-        let kind = if kind == DataKind::Text {
-            MessageKind::Text
-        } else {
-            MessageKind::Binary
-        };
-        let message = ExtMessage {
-            kind,
-            rsv: rsv.bits(),
-            data,
-        };
-        match self
-            .extensions
-            .process_incoming(message, self.options.max_length)
-        {
-            Ok(ExtMessage {
-                kind: MessageKind::Text,
-                data,
-                ..
-            }) => match String::from_utf8(data) {
-                Ok(text) => Some(Action::Message(Message::Text(text))),
-                Err(_) => self.fail(
-                    CloseCode::INVALID_DATA,
-                    "Could not decode a text frame as UTF-8",
-                ),
+                None => self.engine.start().is_ok(),
             },
-            Ok(ExtMessage { data, .. }) => Some(Action::Message(Message::Binary(data))),
-            Err(e) => {
-                let (code, reason) = close_of(&e);
-                self.fail(CloseCode(code), &reason)
-            }
-        }
+        };
+        self.flush();
+        started
     }
 
-    /// Fails the connection from here (an extension's error): close frame, error, close.
-    fn fail(&mut self, code: CloseCode, reason: &str) -> Option<Action> {
-        let mut reason_cut = reason;
-        while reason_cut.len() > 123 {
-            let mut end = 123;
-            while !reason_cut.is_char_boundary(end) {
-                end -= 1;
-            }
-            reason_cut = &reason_cut[..end];
-        }
-        if self
-            .core
-            .abort(&mut self.tx, &mut self.rng, code, reason_cut)
-            .is_err()
-        {
-            self.flush();
-            let _ = self
-                .core
-                .abort(&mut self.tx, &mut self.rng, code, reason_cut);
-        }
-        self.extensions.close();
-        self.actions.push_back(Action::Error(reason.to_owned()));
-        Some(Action::Close(CloseEvent {
-            code: code.0,
-            reason: reason.to_owned(),
-        }))
+    /// Server: refuses the request (its `connect` event fired) with `status` and a one-line `reason`.
+    pub fn refuse(&mut self, status: u16, reason: &str) -> bool {
+        let refused = self.engine.refuse(status, reason).is_ok();
+        self.flush();
+        refused
     }
 
-    /// Open: a client activates the extensions the server chose (X2), then queued sends go out.
-    fn opened(&mut self) -> Option<Action> {
-        if self.core.role() == websocket_driver::Role::Client {
-            let answer = self
-                .response_headers
-                .iter()
-                .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
-                .map(|(_, value)| value.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            if !answer.is_empty()
-                && let Err(e) = self.extensions.activate(&answer)
-            {
-                return self.fail(
-                    CloseCode::MANDATORY_EXTENSION,
-                    &format!("Error during WebSocket handshake: {e}"),
-                );
-            }
-            self.core
-                .set_allowed_rsv(Rsv::from_bits(self.extensions.allowed_rsv()));
-        }
-        self.actions.push_back(Action::Open);
-        while let Some(queued) = self.queue.pop_front() {
-            match queued {
-                Queued::Message(Message::Text(text)) => {
-                    self.send(DataKind::Text, text.into_bytes())
-                }
-                Queued::Message(Message::Binary(data)) => self.send(DataKind::Binary, data),
-                Queued::Ping(payload) => self.control(|core, tx, rng| core.ping(tx, rng, &payload)),
-                Queued::Pong(payload) => self.control(|core, tx, rng| core.pong(tx, rng, &payload)),
-                Queued::Close(code, reason) => self.close(code, &reason),
-            };
-        }
-        None
-    }
-
-    /// Writes what the transmit ring holds to the socket.
+    /// Writes queued output to the socket. A `WouldBlock` keeps the rest queued
+    /// ([`buffered_amount`](Self::buffered_amount)); any other error marks the socket failed.
     pub(crate) fn flush(&mut self) {
-        while !self.write_failed && self.tx.ready() > 0 {
-            match self.socket.write(self.tx.peek()) {
-                Ok(0) | Err(_) => self.write_failed = true,
-                Ok(n) => self.tx.consume(n),
+        while !self.write_failed && !self.engine.output().is_empty() {
+            match self.socket.write(self.engine.output()) {
+                Ok(0) => self.write_failed = true,
+                Ok(n) => self.engine.consume_output(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => self.write_failed = true,
             }
         }
         let _ = self.socket.flush();
-    }
-
-    fn is_open(&self) -> bool {
-        self.core.state() == websocket_driver::State::Open
-    }
-
-    fn may_queue(&self) -> bool {
-        self.core.state() == websocket_driver::State::Connecting
     }
 
     /// Sends a text message; false when the connection is closed (queued before open, S2).
@@ -727,108 +339,11 @@ impl<W: Write> Handle<W> {
         self.message(Message::Binary(data.to_vec()))
     }
 
-    /// Sends a message (owned: no copy before the extensions and the socket).
+    /// Sends a message (owned: no copy before the extensions).
     pub fn message(&mut self, message: Message) -> bool {
-        if self.may_queue() {
-            self.queue.push_back(Queued::Message(message));
-            return true;
-        }
-        if !self.is_open() {
-            return false;
-        }
-        match message {
-            Message::Text(text) => self.send(DataKind::Text, text.into_bytes()),
-            Message::Binary(data) => self.send(DataKind::Binary, data),
-        }
-    }
-
-    /// Through the extensions, then one frame: into the ring when it fits, else the core's header and the
-    /// payload straight to the socket.
-    fn send(&mut self, kind: DataKind, data: Vec<u8>) -> bool {
-        let (rsv, mut data) = if self.extensions.is_empty() {
-            (Rsv::NONE, data)
-        } else {
-            let ext_kind = if kind == DataKind::Text {
-                MessageKind::Text
-            } else {
-                MessageKind::Binary
-            };
-            match self.extensions.process_outgoing(ExtMessage {
-                kind: ext_kind,
-                rsv: 0,
-                data,
-            }) {
-                Ok(message) => (Rsv::from_bits(message.rsv), message.data),
-                Err(e) => {
-                    let (code, reason) = close_of(&e);
-                    let action = self.fail(CloseCode(code), &reason);
-                    self.actions.extend(action);
-                    return false;
-                }
-            }
-        };
-        if self.core.version().is_draft() {
-            let text = String::from_utf8_lossy(&data).into_owned();
-            return self.control(|core, tx, rng| core.text(tx, rng, &text));
-        }
-        loop {
-            match self
-                .core
-                .send_fragment(&mut self.tx, &mut self.rng, kind, rsv, &data, true)
-            {
-                Ok(()) => break,
-                Err(SendError::Full { .. }) if self.tx.ready() > 0 => self.flush(),
-                Err(SendError::Full { .. } | SendError::TooLarge { .. }) => {
-                    self.flush();
-                    match self.core.send_zero_copy(
-                        &mut self.tx,
-                        &mut self.rng,
-                        kind,
-                        rsv,
-                        &mut data,
-                    ) {
-                        Ok(header) => {
-                            let ok = self
-                                .socket
-                                .write_all(header.as_bytes())
-                                .and_then(|()| self.socket.write_all(&data));
-                            self.write_failed |= ok.is_err();
-                            self.tx.resume();
-                            break;
-                        }
-                        Err(_) => return false,
-                    }
-                }
-                Err(_) => return false,
-            }
-            if self.write_failed {
-                return false;
-            }
-        }
+        let sent = self.engine.send(message).is_ok();
         self.flush();
-        !self.write_failed
-    }
-
-    fn control(
-        &mut self,
-        mut f: impl FnMut(
-            &mut Core,
-            &mut TxRing<Vec<u8>>,
-            &mut RandCore<StdRng>,
-        ) -> Result<(), SendError>,
-    ) -> bool {
-        loop {
-            match f(&mut self.core, &mut self.tx, &mut self.rng) {
-                Ok(()) => {
-                    self.flush();
-                    return !self.write_failed;
-                }
-                Err(SendError::Full { .. }) if !self.write_failed && self.tx.ready() > 0 => {
-                    self.flush()
-                }
-                Err(_) => return false,
-            }
-        }
+        sent && !self.write_failed
     }
 
     /// Sends a ping (payload up to 125 bytes); `callback` runs once when a pong with the same payload
@@ -842,84 +357,71 @@ impl<W: Write> Handle<W> {
     /// });
     /// ```
     pub fn ping(&mut self, payload: &[u8], callback: Option<PingCallback>) -> bool {
-        let sent = if self.may_queue() {
-            self.queue.push_back(Queued::Ping(payload.to_vec()));
-            payload.len() <= 125
-        } else {
-            self.control(|core, tx, rng| core.ping(tx, rng, payload))
-        };
+        let sent = self.engine.ping(payload).is_ok();
         if let (true, Some(callback)) = (sent, callback) {
             self.pings.push((payload.to_vec(), callback));
         }
-        sent
+        self.flush();
+        sent && !self.write_failed
     }
 
     /// Sends an unsolicited pong.
     pub fn pong(&mut self, payload: &[u8]) -> bool {
-        if self.may_queue() {
-            self.queue.push_back(Queued::Pong(payload.to_vec()));
-            return payload.len() <= 125;
-        }
-        self.control(|core, tx, rng| core.pong(tx, rng, payload))
+        let sent = self.engine.pong(payload).is_ok();
+        self.flush();
+        sent && !self.write_failed
     }
 
     /// Starts the closing handshake (code 1000 by default); before open, closes at once (S3).
     pub fn close(&mut self, code: Option<u16>, reason: &str) -> bool {
-        if self.may_queue() && self.started && self.core.role() == websocket_driver::Role::Client {
-            self.queue.push_back(Queued::Close(code, reason.to_owned()));
-            return true;
-        }
-        let code = Some(CloseCode(code.unwrap_or(1000)));
-        let result = self.control(|core, tx, rng| core.close(tx, rng, code, reason));
-        self.pump();
-        result
+        let closed = self.engine.close(code, reason).is_ok();
+        self.flush();
+        closed
     }
 
     /// The protocol version (`hybi-13`, `hixie-76`, …).
     pub fn version(&self) -> &'static str {
-        self.core.version().as_str()
+        self.engine.version().as_str()
     }
 
     /// The negotiated subprotocol.
     pub fn protocol(&self) -> Option<&str> {
-        self.core
-            .protocol()
-            .and_then(|i| self.options.protocols.get(i))
-            .map(String::as_str)
+        self.engine.protocol()
     }
 
     /// The state, as the original's `readyState`.
     pub fn state(&self) -> ReadyState {
-        match self.core.state() {
-            websocket_driver::State::Connecting => ReadyState::Connecting,
-            websocket_driver::State::Open => ReadyState::Open,
-            websocket_driver::State::Closing => ReadyState::Closing,
-            _ => ReadyState::Closed,
-        }
+        ready_state(self.engine.state())
     }
 
     /// Client: the response status, after the response arrived (also after a failed handshake).
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.engine.status()
     }
 
     /// Client: the response headers, in order (also after a failed handshake).
     pub fn headers(&self) -> &[(String, String)] {
-        &self.response_headers
+        self.engine.headers()
     }
 
-    /// Whether the transport should be closed now (S8).
+    /// Whether the transport should be closed now (S8), or writing to it failed.
     pub fn should_close(&self) -> bool {
-        self.core.should_close_transport() || self.write_failed
+        self.engine.should_close() || self.write_failed
     }
 
     /// Server: the request's method and target, and whether it is a WebSocket upgrade, once it arrived.
     pub fn request_line(&self) -> Option<(String, String, bool)> {
-        self.request.clone()
+        self.request
+            .as_ref()
+            .map(|r| (r.method.clone(), r.target.clone(), r.websocket))
     }
 
-    /// Stops handling input after the current handler, until [`Driver::resume`]: for a pull-style
-    /// reader (the blocking and tokio helpers) that hands events out one at a time.
+    /// Server: the whole request head (every header), once it arrived — the original's `env`.
+    pub fn request(&self) -> Option<&RequestHead> {
+        self.request.as_ref()
+    }
+
+    /// Stops running handlers after the current one, until [`Driver::resume`].
     pub fn pause(&mut self) {
         self.paused = true;
     }
@@ -929,13 +431,14 @@ impl<W: Write> Handle<W> {
         self.paused
     }
 
-    pub(crate) fn url(&self) -> Option<&str> {
-        self.url.as_deref()
-    }
-
     /// Whether writing to the socket failed.
     pub fn write_failed(&self) -> bool {
         self.write_failed
+    }
+
+    /// Bytes queued for the socket and not yet written (the original's `bufferedAmount`).
+    pub fn buffered_amount(&self) -> usize {
+        self.engine.buffered_amount()
     }
 
     pub(crate) fn take_ping_callbacks(&mut self, payload: &[u8]) -> Vec<PingCallback> {
@@ -952,95 +455,12 @@ impl<W: Write> Handle<W> {
     }
 }
 
-/// The close code and reason an extension's error fails the connection with (X4: 1010 unless the
-/// extension says otherwise, as permessage-deflate does with 1009 and 1007).
-fn close_of(e: &ExtensionError) -> (u16, String) {
-    match e {
-        ExtensionError::Processing { code, reason } => (*code, reason.clone()),
-        other => (1010, other.to_string()),
+/// The core's state as the original's `readyState`.
+pub(crate) fn ready_state(state: State) -> ReadyState {
+    match state {
+        State::Connecting => ReadyState::Connecting,
+        State::Open => ReadyState::Open,
+        State::Closing => ReadyState::Closing,
+        _ => ReadyState::Closed,
     }
-}
-
-fn pairs(headers: websocket_driver::handshake::Headers<'_>) -> Vec<(String, String)> {
-    headers
-        .map(|h| {
-            (
-                h.name.to_owned(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect()
-}
-
-/// Turns a core event into an owned action, assembling chunks into whole messages (one copy).
-fn owned(
-    event: Event<'_>,
-    last_request: &mut Option<(String, String, bool)>,
-    incoming: &mut Option<Incoming>,
-    status: &mut Option<u16>,
-    response_headers: &mut Vec<(String, String)>,
-) -> Option<Action> {
-    let (kind, rsv, data, fin) = match event {
-        Event::Connect(request) => {
-            *last_request = Some((
-                request.method().to_owned(),
-                request.target().to_owned(),
-                request.is_websocket(),
-            ));
-            return Some(Action::Connect {
-                websocket: request.is_websocket(),
-            });
-        }
-        Event::Body(_) => return None,
-        Event::Open => return Some(Action::Open),
-        Event::Response(response) => {
-            *status = Some(response.status());
-            *response_headers = pairs(response.headers());
-            return Some(Action::Response);
-        }
-        Event::ProxyConnected(response) => {
-            *status = Some(response.status());
-            *response_headers = pairs(response.headers());
-            return Some(Action::ProxyConnect);
-        }
-        Event::Ping(payload) => return Some(Action::Ping(payload.to_vec())),
-        Event::Pong(payload) => return Some(Action::Pong(payload.to_vec())),
-        Event::Close { code, reason } => {
-            return Some(Action::Close(CloseEvent {
-                code: code.0,
-                reason: reason.to_owned(),
-            }));
-        }
-        // A whole message in one view: one copy, and text needs no second UTF-8 check.
-        Event::Text { data, fin: true } if incoming.is_none() => {
-            return Some(Action::Message(Message::Text(data.to_owned())));
-        }
-        Event::Binary { data, fin: true } if incoming.is_none() => {
-            return Some(Action::Message(Message::Binary(data.to_vec())));
-        }
-        Event::Text { data, fin } => (DataKind::Text, Rsv::NONE, data.as_bytes(), fin),
-        Event::Binary { data, fin } => (DataKind::Binary, Rsv::NONE, data, fin),
-        Event::Extension {
-            kind,
-            rsv,
-            data,
-            fin,
-        } => (kind, rsv, data, fin),
-        _ => return None,
-    };
-    let mut partial = incoming.take().unwrap_or(Incoming {
-        kind,
-        rsv,
-        data: Vec::new(),
-    });
-    partial.data.extend_from_slice(data);
-    if !fin {
-        *incoming = Some(partial);
-        return None;
-    }
-    Some(Action::Assembled {
-        kind: partial.kind,
-        rsv: partial.rsv,
-        data: partial.data,
-    })
 }

@@ -5,7 +5,8 @@
 
 use std::io::Write;
 
-use crate::driver::{Action, Handle};
+use crate::driver::Handle;
+use crate::engine::Event;
 use crate::{CloseEvent, ErrorEvent, Message};
 
 type Callback<W, T> = Box<dyn FnMut(&mut Handle<W>, T) + Send>;
@@ -38,43 +39,44 @@ impl<W: Write> Default for Handlers<W> {
 }
 
 impl<W: Write> Handlers<W> {
-    /// Runs the handler for `action`; a server with no `connect` handler starts on its own.
-    pub(crate) fn run(&mut self, handle: &mut Handle<W>, action: Action) {
-        match action {
-            Action::Connect { websocket } => match &mut self.connect {
+    /// Runs the handler for `event`; a server with no `connect` handler starts on its own (and refuses
+    /// a request that is not an upgrade with 400).
+    pub(crate) fn run(&mut self, handle: &mut Handle<W>, event: Event) {
+        match event {
+            Event::Connect(head) => match &mut self.connect {
                 Some(f) => f(handle, ()),
-                None if websocket => {
+                None if head.websocket => {
                     handle.start();
                 }
                 None => {
-                    let _ = handle.core.refuse(
-                        &mut handle.rx,
-                        &mut handle.tx,
-                        400,
-                        "Not a WebSocket request",
-                    );
-                    handle.flush();
+                    handle.refuse(400, "Not a WebSocket request");
                 }
             },
-            Action::Open => call(&mut self.open, handle, ()),
-            Action::ProxyConnect => match &mut self.proxy_connect {
+            Event::Body(_) => {}
+            Event::Open => call(&mut self.open, handle, ()),
+            Event::ProxyConnected => match &mut self.proxy_connect {
                 Some(f) => f(handle, ()),
                 None => {
                     handle.start();
                 }
             },
-            Action::Message(message) => call(&mut self.message, handle, message),
-            Action::Assembled { .. } | Action::Response => {}
-            Action::Ping(payload) => call(&mut self.ping, handle, payload),
-            Action::Pong(payload) => {
+            Event::Message(message) => call(&mut self.message, handle, message),
+            Event::Ping(payload) => call(&mut self.ping, handle, payload),
+            Event::Pong(payload) => {
                 // S9: a ping's callback runs once, when the pong with its payload arrives.
                 for callback in handle.take_ping_callbacks(&payload) {
                     callback();
                 }
                 call(&mut self.pong, handle, payload);
             }
-            Action::Close(event) => call(&mut self.close, handle, event),
-            Action::Error(message) => call(&mut self.error, handle, ErrorEvent { message }),
+            Event::Close(event) => call(&mut self.close, handle, event),
+            Event::Error(error) => call(
+                &mut self.error,
+                handle,
+                ErrorEvent {
+                    message: error.to_string(),
+                },
+            ),
         }
     }
 }

@@ -10,12 +10,6 @@ use websocket_driver::Url;
 use crate::driver::Driver;
 use crate::message::ErrorEvent;
 
-/// What a driver keeps of its proxy until the tunnel is asked for.
-pub(crate) struct ProxyState {
-    url: String,
-    headers: Vec<(String, String)>,
-}
-
 /// A proxy being set up: add headers, then `start` sends the CONNECT. Its events are the driver's
 /// `on_proxy_connect`, and `on_error`/`on_close` for a refusal (with `status()` and `headers()`).
 pub struct Proxy<'d, W: Write> {
@@ -40,10 +34,7 @@ impl<W: Write> Driver<W> {
         Url::parse(url).map_err(|e| ErrorEvent {
             message: format!("Invalid proxy URL: {e}"),
         })?;
-        self.handle.proxy = Some(ProxyState {
-            url: url.to_owned(),
-            headers: Vec::new(),
-        });
+        self.handle.proxy = Some((url.to_owned(), Vec::new()));
         Ok(Proxy { driver: self })
     }
 }
@@ -52,32 +43,14 @@ impl<W: Write> Proxy<'_, W> {
     /// Adds a header to the CONNECT request; refuses header injection (H1).
     pub fn set_header(&mut self, name: &str, value: &str) -> bool {
         let valid = websocket_driver::handshake::is_valid_header(name, value);
-        if let (true, Some(proxy)) = (valid, &mut self.driver.handle.proxy) {
-            proxy.headers.push((name.to_owned(), value.to_owned()));
+        if let (true, Some((_, headers))) = (valid, &mut self.driver.handle.proxy) {
+            headers.push((name.to_owned(), value.to_owned()));
         }
         valid
     }
 
     /// Sends the CONNECT request.
     pub fn start(self) -> bool {
-        let handle = &mut self.driver.handle;
-        let (Some(proxy), Some(target)) = (&handle.proxy, handle.url().map(str::to_owned)) else {
-            return false;
-        };
-        let (Ok(proxy_url), Ok(target_url)) = (Url::parse(&proxy.url), Url::parse_ws(&target))
-        else {
-            return false;
-        };
-        let headers: Vec<(&str, &str)> = proxy
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let ok = handle
-            .core
-            .connect_proxy(&mut handle.tx, &target_url, &proxy_url, &headers)
-            .is_ok();
-        handle.flush();
-        ok
+        self.driver.start()
     }
 }

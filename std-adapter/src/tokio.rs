@@ -2,174 +2,175 @@
 //! a `Sink` of outgoing ones over any `AsyncRead + AsyncWrite` (a `TcpStream`, or a TLS stream for
 //! `wss:`); [`accept`] and [`connect`] run the handshake.
 //!
-//! Pings are answered and closes echoed by the core; this file only moves bytes between the stream and
-//! the driver and never decides anything about the protocol.
+//! A thin face over the connection [`Engine`]: reads go straight into the engine's receive buffer (which
+//! is released whenever the socket has nothing to read), reading stops while the output is over the
+//! high-water mark, and the engine's timers (handshake, keepalive, closing deadline) run on tokio's
+//! clock. Pings are answered and closes echoed by the core; nothing here decides protocol.
 
-use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant as StdInstant};
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use ::tokio::time::Sleep;
 use futures_core::Stream;
 use futures_sink::Sink;
+use websocket_driver::{Instant, State};
 
-use crate::{CloseEvent, Driver, Message, Options, ReadyState};
-
-/// Output above this many bytes makes `poll_ready` wait for the stream to take it (backpressure).
-const HIGH_WATER: usize = 256 * 1024;
-
-enum Item {
-    Message(Message),
-    Close(CloseEvent),
-    Error(String),
-}
-
-type Inbox = Arc<Mutex<VecDeque<Item>>>;
+use crate::engine::{Engine, Event};
+use crate::{CloseEvent, Message, Options};
 
 /// A WebSocket over an async byte stream.
 pub struct WebSocketStream<S> {
-    driver: Driver<Vec<u8>>,
+    engine: Engine,
     io: S,
-    inbox: Inbox,
-    read_buf: Vec<u8>,
-    out: Vec<u8>,
-    written: usize,
+    epoch: StdInstant,
+    timer: Option<Pin<Box<Sleep>>>,
     done: bool,
     close: Option<CloseEvent>,
-    opened: Arc<AtomicBool>,
-}
-
-/// Messages, errors and the close go to the inbox, and the driver pauses until they were taken: what
-/// the application sends in answer goes out before the next frame is read.
-fn wire(driver: &mut Driver<Vec<u8>>) -> Inbox {
-    fn push(inbox: &Inbox, ws: &mut crate::Handle<Vec<u8>>, item: Item) {
-        inbox
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(item);
-        ws.pause();
-    }
-    let inbox = Inbox::default();
-    let i = inbox.clone();
-    driver.on_message(move |ws, m| push(&i, ws, Item::Message(m)));
-    let i = inbox.clone();
-    driver.on_close(move |ws, c| push(&i, ws, Item::Close(c)));
-    let i = inbox.clone();
-    driver.on_error(move |ws, e| push(&i, ws, Item::Error(e.message)));
-    inbox
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
-    fn new(mut driver: Driver<Vec<u8>>, io: S) -> Self {
-        let inbox = wire(&mut driver);
-        let opened = Arc::new(AtomicBool::new(false));
-        let flag = opened.clone();
-        driver.on_open(move |_, ()| flag.store(true, Ordering::Relaxed));
+    fn new(engine: Engine, io: S) -> Self {
         WebSocketStream {
-            driver,
+            engine,
             io,
-            inbox,
-            read_buf: vec![0; 64 * 1024],
-            out: Vec::new(),
-            written: 0,
+            epoch: StdInstant::now(),
+            timer: None,
             done: false,
             close: None,
-            opened,
         }
     }
 
-    /// Moves what the driver wrote into the output buffer.
-    fn collect(&mut self) {
-        let produced = self.driver.socket_mut();
-        if !produced.is_empty() {
-            if self.written == self.out.len() {
-                self.out.clear();
-                self.written = 0;
-            }
-            self.out.append(produced);
-        }
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
     }
 
+    /// Writes the engine's output; `Ready` once it is all written and flushed.
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.collect();
-        while self.written < self.out.len() {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.out[self.written..]))?;
+        let mut wrote = false;
+        loop {
+            let out = self.engine.output();
+            if out.is_empty() {
+                break;
+            }
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, out))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            self.written += n;
+            self.engine.consume_output(n);
+            wrote = true;
         }
-        self.out.clear();
-        self.written = 0;
-        Pin::new(&mut self.io).poll_flush(cx)
+        if wrote {
+            ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Ready when the engine's next deadline has passed (then handled); pending until it, registered
+    /// with tokio's timer.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(deadline) = self.engine.poll_timeout() else {
+            self.timer = None;
+            return Poll::Pending;
+        };
+        let now = self.now();
+        let wait = Duration::from_millis(deadline.saturating_since(now).millis());
+        let when = ::tokio::time::Instant::now() + wait;
+        match &mut self.timer {
+            Some(timer) if timer.deadline() == when => {}
+            Some(timer) => timer.as_mut().reset(when),
+            None => self.timer = Some(Box::pin(::tokio::time::sleep_until(when))),
+        }
+        if let Some(timer) = &mut self.timer {
+            ready!(timer.as_mut().poll(cx));
+        }
+        self.timer = None;
+        self.engine.handle_timeout(self.now());
+        Poll::Ready(())
+    }
+
+    async fn write_all_out(&mut self) -> io::Result<()> {
+        loop {
+            let out = self.engine.output();
+            if out.is_empty() {
+                return self.io.flush().await;
+            }
+            let n = self.io.write(out).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.engine.consume_output(n);
+        }
     }
 
     async fn handshake(mut self) -> io::Result<Self> {
+        let mut failure = None;
         loop {
-            self.collect();
-            self.io.write_all(&self.out[self.written..]).await?;
-            self.out.clear();
-            self.written = 0;
-            if self.driver.is_paused() {
-                self.driver.resume();
+            let now = self.now();
+            if let Some(event) = self.engine.next_event(now) {
+                match event {
+                    Event::Open => {
+                        self.write_all_out().await?;
+                        return Ok(self);
+                    }
+                    Event::Connect(head) if head.websocket => {
+                        let _ = self.engine.accept();
+                    }
+                    Event::Connect(_) => {
+                        let _ = self.engine.refuse(400, "Not a WebSocket request");
+                        self.write_all_out().await?;
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "not a WebSocket request",
+                        ));
+                    }
+                    Event::Error(e) => failure = failure.or(Some(e.to_string())),
+                    Event::Close(close) => {
+                        self.write_all_out().await?;
+                        let reason = failure.unwrap_or(if close.reason.is_empty() {
+                            "handshake failed".into()
+                        } else {
+                            close.reason
+                        });
+                        return Err(io::Error::new(io::ErrorKind::ConnectionRefused, reason));
+                    }
+                    _ => {}
+                }
                 continue;
             }
-            // Open, even if the peer's first frames closed it again: those events wait in the inbox.
-            if self.opened.load(Ordering::Relaxed) {
-                return Ok(self);
-            }
-            match self.driver.state() {
-                ReadyState::Connecting => {}
-                _ => {
-                    // The first error's message, else the close event's reason.
-                    let reason = self.inbox.lock().ok().and_then(|inbox| {
-                        let error = inbox.iter().find_map(|i| match i {
-                            Item::Error(e) => Some(e.clone()),
-                            _ => None,
-                        });
-                        error.or_else(|| {
-                            inbox.iter().find_map(|i| match i {
-                                Item::Close(c) if !c.reason.is_empty() => Some(c.reason.clone()),
-                                _ => None,
-                            })
-                        })
-                    });
-                    return Err(io::Error::new(
-                        io::ErrorKind::ConnectionRefused,
-                        reason.unwrap_or_else(|| "handshake failed".into()),
-                    ));
-                }
-            }
+            self.write_all_out().await?;
             // With a handshake timeout (`Options::handshake_timeout`) the read waits at most until the
             // deadline, which then fails the handshake.
-            let n = match self.driver.poll_timeout() {
-                Some(wait) => {
-                    match ::tokio::time::timeout(wait, self.io.read(&mut self.read_buf)).await {
-                        Ok(read) => read?,
-                        Err(_elapsed) => {
-                            self.driver.handle_timeout();
-                            continue;
-                        }
+            let wait = self
+                .engine
+                .poll_timeout()
+                .map(|d| Duration::from_millis(d.saturating_since(self.now()).millis()));
+            let WebSocketStream { engine, io, .. } = &mut self;
+            let read = io.read(engine.read_buf());
+            let n = match wait {
+                Some(wait) => match ::tokio::time::timeout(wait, read).await {
+                    Ok(read) => read?,
+                    Err(_elapsed) => {
+                        let now = self.now();
+                        self.engine.handle_timeout(now);
+                        continue;
                     }
-                }
-                None => self.io.read(&mut self.read_buf).await?,
+                },
+                None => read.await?,
             };
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
-            let WebSocketStream {
-                driver, read_buf, ..
-            } = &mut self;
-            driver.parse(&read_buf[..n]);
+            self.engine.commit(n);
         }
     }
 
-    /// The driver, for its getters (`protocol`, `version`, `status`, `headers`).
-    pub fn driver(&self) -> &Driver<Vec<u8>> {
-        &self.driver
+    /// The engine, for its getters (`protocol`, `version`, `status`, `headers`).
+    pub fn driver(&self) -> &Engine {
+        &self.engine
     }
 
     /// How the connection closed, once it has.
@@ -183,11 +184,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     io: S,
     options: Options,
-    setup: impl FnOnce(&mut Driver<Vec<u8>>),
+    setup: impl FnOnce(&mut Engine),
 ) -> io::Result<WebSocketStream<S>> {
-    let mut driver = Driver::server(Vec::new(), options);
-    setup(&mut driver);
-    WebSocketStream::new(driver, io).handshake().await
+    let mut engine = Engine::server(options);
+    setup(&mut engine);
+    WebSocketStream::new(engine, io).handshake().await
 }
 
 /// Client: opens the WebSocket at `url` over `io` (a TCP stream to its host, or a TLS stream for `wss:`).
@@ -195,48 +196,66 @@ pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
     io: S,
     url: &str,
     options: Options,
-    setup: impl FnOnce(&mut Driver<Vec<u8>>),
+    setup: impl FnOnce(&mut Engine),
 ) -> io::Result<WebSocketStream<S>> {
-    let mut driver = Driver::client(Vec::new(), url, options).map_err(io::Error::other)?;
-    setup(&mut driver);
-    let mut stream = WebSocketStream::new(driver, io);
-    stream.driver.start();
-    stream.handshake().await
+    let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
+    setup(&mut engine);
+    engine.start().map_err(io::Error::other)?;
+    WebSocketStream::new(engine, io).handshake().await
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
     type Item = io::Result<Message>;
 
+    /// The next message. Errors are surfaced as `Err` (the close follows); the stream ends after the
+    /// close, once the close echo is written.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            let item = this
-                .inbox
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
-            match item {
-                Some(Item::Message(message)) => return Poll::Ready(Some(Ok(message))),
-                Some(Item::Close(event)) => {
-                    this.close = Some(event);
-                    this.done = true;
-                }
-                Some(Item::Error(_)) => {}
-                None if this.driver.is_paused() => {
-                    this.driver.resume();
+            if !this.done {
+                let now = this.now();
+                if let Some(event) = this.engine.next_event(now) {
+                    match event {
+                        Event::Message(message) => return Poll::Ready(Some(Ok(message))),
+                        Event::Close(event) => {
+                            this.close = Some(event);
+                            this.done = true;
+                        }
+                        Event::Error(e) => {
+                            return Poll::Ready(Some(Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                e,
+                            ))));
+                        }
+                        _ => {}
+                    }
                     continue;
                 }
-                None => {}
             }
-            // Automatic replies (pongs, the close echo) go out as reading goes on.
-            if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {
-                return Poll::Ready(Some(Err(e)));
+            // Automatic replies (pongs, the close echo) go out as reading goes on; while the output is
+            // over the high-water mark, nothing more is read.
+            match this.poll_write_out(cx) {
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
+                Poll::Pending if this.done || !this.engine.wants_read() => return Poll::Pending,
+                _ => {}
             }
             if this.done {
                 return Poll::Ready(None);
             }
-            let mut buf = ReadBuf::new(&mut this.read_buf);
-            ready!(Pin::new(&mut this.io).poll_read(cx, &mut buf))?;
+            if this.poll_timer(cx).is_ready() {
+                continue;
+            }
+            let WebSocketStream { engine, io, .. } = this;
+            let mut buf = ReadBuf::new(engine.read_buf());
+            match Pin::new(io).poll_read(cx, &mut buf) {
+                Poll::Pending => {
+                    // Nothing to read: an idle connection holds no buffer.
+                    engine.idle();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Ok(())) => {}
+            }
             let n = buf.filled().len();
             if n == 0 {
                 this.done = true;
@@ -248,36 +267,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
                 }
                 return Poll::Ready(None);
             }
-            let WebSocketStream {
-                driver, read_buf, ..
-            } = this;
-            driver.parse(&read_buf[..n]);
+            this.engine.commit(n);
         }
     }
 }
+
+/// Output above this many bytes makes `poll_ready` wait for the stream to take it (backpressure).
+const HIGH_WATER: usize = 256 * 1024;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     type Error = io::Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.collect();
-        if this.out.len() - this.written > HIGH_WATER {
+        if this.engine.buffered_amount() > HIGH_WATER {
             ready!(this.poll_write_out(cx))?;
         }
         Poll::Ready(Ok(()))
     }
 
     fn start_send(self: Pin<&mut Self>, message: Message) -> io::Result<()> {
-        let this = self.get_mut();
-        if this.driver.message(message) {
-            Ok(())
-        } else {
-            Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                "the connection is closed",
-            ))
-        }
+        self.get_mut()
+            .engine
+            .send(message)
+            .map_err(|e| io::Error::new(io::ErrorKind::NotConnected, e))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -286,8 +299,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.driver.state() == ReadyState::Open {
-            this.driver.close(Some(1000), "");
+        if this.engine.state() == State::Open {
+            let _ = this.engine.close(Some(1000), "");
         }
         this.poll_write_out(cx)
     }

@@ -43,12 +43,8 @@ impl Pair {
         )
         .unwrap();
         if deflate {
-            server
-                .add_extension(Box::new(PermessageDeflate::new()))
-                .unwrap();
-            client
-                .add_extension(Box::new(PermessageDeflate::new()))
-                .unwrap();
+            assert!(server.add_extension(Box::new(PermessageDeflate::new())));
+            assert!(client.add_extension(Box::new(PermessageDeflate::new())));
         }
         client.start().unwrap();
         let mut pair = Pair {

@@ -5,12 +5,13 @@ use std::net::TcpListener;
 use std::thread;
 
 use websocket_driver_std::blocking::{Connection, Incoming, serve};
-use websocket_driver_std::{Driver, Message, Options, PermessageDeflate};
+use websocket_driver_std::engine::Engine;
+use websocket_driver_std::{Message, Options, PermessageDeflate};
 
 fn echo_server(deflate: bool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("ws://{}/echo", listener.local_addr().unwrap());
-    let setup: fn(&mut Driver<Vec<u8>>) = if deflate {
+    let setup: fn(&mut Engine) = if deflate {
         |d| {
             d.add_extension(Box::new(PermessageDeflate::new()));
         }

@@ -25,7 +25,7 @@ impl Engine {
     ) -> Engine {
         let mut engine = Engine::server(options);
         for extension in extensions {
-            let _ = engine.extensions.add(extension);
+            engine.add_extension(extension);
         }
         engine.custom_headers = response_headers.to_vec();
         let headers: Vec<websocket_driver::Header<'h>> = headers

@@ -274,18 +274,10 @@ impl Engine {
         &self.extensions
     }
 
-    /// Registers an extension (X1), before the handshake starts.
-    pub fn add_extension(
-        &mut self,
-        extension: Box<dyn crate::Extension>,
-    ) -> Result<(), crate::extensions::ExtensionError> {
-        if self.started {
-            return Err(crate::extensions::ExtensionError::processing(
-                1010,
-                "extensions are registered before the handshake",
-            ));
-        }
-        self.extensions.add(extension)
+    /// Registers an extension (X1), before the handshake starts. False after the start, or when one
+    /// with the same name is registered or it claims bits other than RSV1–RSV3.
+    pub fn add_extension(&mut self, extension: Box<dyn crate::Extension>) -> bool {
+        !self.started && self.extensions.add(extension).is_ok()
     }
 
     /// Adds a header to our handshake (H1), before it starts. Refuses a name that is not a token and a
@@ -350,13 +342,18 @@ impl Engine {
         }
         let url = Url::parse_ws(&url_text)
             .map_err(|e| Error::Refused(format!("Invalid WebSocket URL: {e}")))?;
-        let offer = self
-            .extensions
-            .generate_offer()
-            .map_err(|e| Error::Extension {
-                code: 1010,
-                reason: e.to_string(),
-            })?;
+        let offer = match self.extensions.generate_offer() {
+            Ok(offer) => offer,
+            Err(e) => {
+                // H1: an offer that cannot be written into the head is not sent; the error is reported.
+                let error = Error::Extension {
+                    code: 1010,
+                    reason: e.to_string(),
+                };
+                self.pending.push_back(Event::Error(error.clone()));
+                return Err(error);
+            }
+        };
         let size: usize = 512
             + url_text.len()
             + offer.as_deref().map_or(0, str::len)
