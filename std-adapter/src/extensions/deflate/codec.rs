@@ -78,7 +78,9 @@ impl Deflater {
             }
         }
         if self.reset {
-            c.reset();
+            // No context is kept: the state is released until the next message, so an idle
+            // connection holds none (it is made again, empty, for the next one).
+            self.state = None;
         }
         if !out.ends_with(&TAIL) {
             return Err(extension_error("compressor did not end with a sync flush"));
@@ -193,7 +195,10 @@ impl Inflater {
                 "invalid UTF-8 in text message",
             ));
         }
-        if self.reset || ended {
+        if self.reset {
+            // The peer keeps no context: release the state until its next message.
+            self.state = None;
+        } else if ended {
             d.reset(false);
         }
         Ok(out)

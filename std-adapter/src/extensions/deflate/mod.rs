@@ -67,8 +67,10 @@ const MIN_ZLIB_BITS: u8 = 9;
 pub struct PermessageDeflate {
     level: u32,
     max_window_bits: Option<u8>,
-    no_context_takeover: bool,
-    request_no_context_takeover: bool,
+    /// `None`: the role's default (a server: on; a client: off).
+    no_context_takeover: Option<bool>,
+    /// `None`: the role's default (a server: on; a client: off).
+    request_no_context_takeover: Option<bool>,
     request_max_window_bits: Option<u8>,
 }
 
@@ -77,8 +79,8 @@ impl Default for PermessageDeflate {
         PermessageDeflate {
             level: Compression::default().level(),
             max_window_bits: None,
-            no_context_takeover: false,
-            request_no_context_takeover: false,
+            no_context_takeover: None,
+            request_no_context_takeover: None,
             request_max_window_bits: None,
         }
     }
@@ -118,13 +120,13 @@ impl PermessageDeflate {
 
     /// Whether we reset our compression context after every message (RFC 7692 §7.1.1).
     pub fn no_context_takeover(mut self, on: bool) -> Self {
-        self.no_context_takeover = on;
+        self.no_context_takeover = Some(on);
         self
     }
 
     /// Whether to ask the peer to reset its compression context after every message (RFC 7692 §7.1.1).
     pub fn request_no_context_takeover(mut self, on: bool) -> Self {
-        self.request_no_context_takeover = on;
+        self.request_no_context_takeover = Some(on);
         self
     }
 
@@ -145,14 +147,14 @@ impl PermessageDeflate {
     /// with our limit if we have one, so the server may lower it.
     fn client_offer(&self) -> Params {
         let mut p = Params::new();
-        if self.no_context_takeover {
+        if self.no_context_takeover == Some(true) {
             p.push(CLIENT_NO_CONTEXT_TAKEOVER, ParamValue::True);
         }
         p.push(
             CLIENT_MAX_WINDOW_BITS,
             self.max_window_bits.map_or(ParamValue::True, bits_value),
         );
-        if self.request_no_context_takeover {
+        if self.request_no_context_takeover == Some(true) {
             p.push(SERVER_NO_CONTEXT_TAKEOVER, ParamValue::True);
         }
         if let Some(bits) = self.request_max_window_bits {
@@ -172,7 +174,7 @@ impl PermessageDeflate {
             Some(_) => return None,
             None => own,
         };
-        if self.request_no_context_takeover && !r.server_no_context_takeover {
+        if self.request_no_context_takeover == Some(true) && !r.server_no_context_takeover {
             return None; // RFC 7692 §7.1.1.1: the server must accept it or decline the offer.
         }
         if let Some(requested) = self.request_max_window_bits {
@@ -183,7 +185,7 @@ impl PermessageDeflate {
         }
         Some(Agreed {
             deflate_bits,
-            deflate_reset: self.no_context_takeover || r.client_no_context_takeover,
+            deflate_reset: self.no_context_takeover == Some(true) || r.client_no_context_takeover,
             inflate_bits: r
                 .server_max_window_bits
                 .unwrap_or(MAX_BITS)
@@ -198,12 +200,16 @@ impl PermessageDeflate {
         let o = Negotiation::parse(offer, Side::Offer)?;
         let mut response = Params::new();
         // RFC 7692 §7.1.1.1: accept the client's request; we may also add it unasked.
-        let deflate_reset = self.no_context_takeover || o.server_no_context_takeover;
+        // A server keeps no context by default, neither its own nor the client's, so that no codec
+        // state lives between messages (see the memory table above).
+        let deflate_reset =
+            self.no_context_takeover.unwrap_or(true) || o.server_no_context_takeover;
         if deflate_reset {
             response.push(SERVER_NO_CONTEXT_TAKEOVER, ParamValue::True);
         }
         // RFC 7692 §7.1.1.2: always allowed in a response; echo the client's hint too.
-        let inflate_reset = self.request_no_context_takeover || o.client_no_context_takeover;
+        let inflate_reset =
+            self.request_no_context_takeover.unwrap_or(true) || o.client_no_context_takeover;
         if inflate_reset {
             response.push(CLIENT_NO_CONTEXT_TAKEOVER, ParamValue::True);
         }

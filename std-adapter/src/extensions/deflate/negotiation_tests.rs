@@ -7,10 +7,17 @@ use super::tests::{MIB, compressed, server_from};
 use super::*;
 use crate::extensions::{Extensions, parse_header};
 
+/// The original's defaults: context takeover both ways, also on a server (whose default keeps none).
+fn takeover() -> PermessageDeflate {
+    PermessageDeflate::new()
+        .no_context_takeover(false)
+        .request_no_context_takeover(false)
+}
+
 #[test]
 fn offers_and_responses() {
     // X5: RFC 7692 §7.1 parameter rules, server side.
-    let pd = PermessageDeflate::new;
+    let pd = takeover;
     let cases: Vec<(PermessageDeflate, &str, Option<&str>)> = vec![
         (
             pd(),
@@ -133,7 +140,7 @@ fn offers_and_responses() {
 #[test]
 fn client_checks_the_response() {
     // X2, X5: RFC 7692 §7.1 parameter rules, client side.
-    let pd = PermessageDeflate::new;
+    let pd = takeover;
     let cases: Vec<(PermessageDeflate, &str, bool)> = vec![
         (pd(), "permessage-deflate", true),
         (pd(), "permessage-deflate; server_no_context_takeover", true),
@@ -215,12 +222,12 @@ fn client_offers() {
         c.generate_offer().unwrap().unwrap()
     };
     assert_eq!(
-        offer(PermessageDeflate::new()),
+        offer(takeover()),
         "permessage-deflate; client_max_window_bits"
     );
     assert_eq!(
         offer(
-            PermessageDeflate::new()
+            takeover()
                 .no_context_takeover(true)
                 .max_window_bits(10)
                 .request_no_context_takeover(true)
@@ -234,7 +241,7 @@ fn client_offers() {
 #[test]
 fn eight_bit_windows_inflate_with_nine() {
     // X5: we never compress with 8 bits, but the peer may, and a 9-bit window reads it.
-    let pd = PermessageDeflate::new();
+    let pd = takeover();
     let params = |h: &str| parse_header(h).unwrap().remove(0).params;
     let agreed = pd
         .client_accept(&params("permessage-deflate; server_max_window_bits=8"))
@@ -279,9 +286,7 @@ fn eight_bit_windows_inflate_with_nine() {
 fn agreed_window_sizes() {
     // X5
     let params = |h: &str| parse_header(h).unwrap().remove(0).params;
-    let server = PermessageDeflate::new()
-        .max_window_bits(11)
-        .request_max_window_bits(10);
+    let server = takeover().max_window_bits(11).request_max_window_bits(10);
     let (_, a) = server
         .server_accept(&params(
             "permessage-deflate; server_max_window_bits=13; client_max_window_bits",
@@ -296,7 +301,7 @@ fn agreed_window_sizes() {
             inflate_reset: false
         }
     );
-    let client = PermessageDeflate::new().max_window_bits(12);
+    let client = takeover().max_window_bits(12);
     let a = client
         .client_accept(&params(
             "permessage-deflate; client_max_window_bits=10; server_max_window_bits=9",
@@ -317,12 +322,12 @@ fn agreed_window_sizes() {
 #[should_panic(expected = "max_window_bits must be 9..=15")]
 fn an_eight_bit_compression_window_is_not_an_option() {
     // X5
-    let _ = PermessageDeflate::new().max_window_bits(8);
+    let _ = takeover().max_window_bits(8);
 }
 
 #[test]
 #[should_panic(expected = "level must be 0..=9")]
 fn levels_above_nine_are_not_options() {
     // X5
-    let _ = PermessageDeflate::new().level(10);
+    let _ = takeover().level(10);
 }

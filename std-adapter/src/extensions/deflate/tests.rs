@@ -7,6 +7,13 @@ use super::codec::{INFLATED, Utf8Check};
 use super::*;
 use crate::extensions::{CLOSE_INVALID_DATA, CLOSE_TOO_BIG, Extensions, RSV2};
 
+/// The original's defaults: context takeover both ways, also on a server (whose default keeps none).
+fn takeover() -> PermessageDeflate {
+    PermessageDeflate::new()
+        .no_context_takeover(false)
+        .request_no_context_takeover(false)
+}
+
 pub(super) const MIB: u64 = 1 << 20;
 
 /// Negotiates a client and a server made from `client` and `server` options; returns both and the
@@ -86,7 +93,7 @@ const HELLO_AGAIN: &[u8] = &[0xf2, 0x00, 0x11, 0x00, 0x00];
 #[test]
 fn hello_vectors_with_context_takeover() {
     // X5: RFC 7692 §7.2.3.1 and §7.2.3.2.
-    let (mut c, mut s, response) = connect(PermessageDeflate::new(), PermessageDeflate::new());
+    let (mut c, mut s, response) = connect(takeover(), takeover());
     assert_eq!(response, "permessage-deflate");
     let (client, server) = hellos(&mut c, &mut s);
     assert_eq!(client, [HELLO, HELLO_AGAIN]);
@@ -106,7 +113,7 @@ fn hello_vectors_with_context_takeover() {
 #[test]
 fn context_takeover_off_each_way() {
     // X5: each of the four ways to turn context takeover off (RFC 7692 §7.1.1).
-    let on = || PermessageDeflate::new();
+    let on = || takeover();
     let cases = [
         (
             on().no_context_takeover(true),
@@ -166,7 +173,7 @@ fn decompression_bomb_is_refused_after_max_length() {
     let mut bomb = chunk.repeat(1024);
     bomb.truncate(bomb.len() - 4);
 
-    let mut s = server_from(PermessageDeflate::new(), "permessage-deflate");
+    let mut s = server_from(takeover(), "permessage-deflate");
     inflated_counts();
     let err = s
         .process_incoming(compressed(&bomb, MessageKind::Binary), MIB)
@@ -188,7 +195,7 @@ fn max_length_is_exact() {
     // X5: a message of exactly max_length bytes inflates; one byte more is 1009.
     for len in [0usize, 1, 100, 4095, 4096, 4097, 70_000, 300_000] {
         let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-        let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
+        let (mut c, mut s, _) = connect(takeover(), takeover());
         let sent = c.process_outgoing(Message::binary(data.clone())).unwrap();
         let received = s.process_incoming(sent, len as u64).unwrap().data;
         assert_eq!(received, data, "{len}");
@@ -199,7 +206,7 @@ fn max_length_is_exact() {
             received.capacity()
         );
         if len > 0 {
-            let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
+            let (mut c, mut s, _) = connect(takeover(), takeover());
             let sent = c.process_outgoing(Message::binary(data.clone())).unwrap();
             inflated_counts();
             let err = s.process_incoming(sent, len as u64 - 1).unwrap_err();
@@ -215,7 +222,7 @@ fn invalid_utf8_fails_fast_with_1007() {
     let mut data = vec![b'a'; 10];
     data.push(0xff);
     data.extend(std::iter::repeat_n(b'a', 4 * MIB as usize));
-    let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
+    let (mut c, mut s, _) = connect(takeover(), takeover());
     let sent = c.process_outgoing(Message::binary(data)).unwrap();
     inflated_counts();
     let err = s
@@ -232,7 +239,7 @@ fn invalid_utf8_fails_fast_with_1007() {
 
     // A text message ending inside a character, and a surrogate, are 1007 too; binary is not checked.
     for bad in [&b"caf\xc3"[..], b"\xed\xa0\x80", b"ok\xf4\x90\x80\x80"] {
-        let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
+        let (mut c, mut s, _) = connect(takeover(), takeover());
         let sent = c.process_outgoing(Message::binary(bad.to_vec())).unwrap();
         let err = s
             .process_incoming(
@@ -244,7 +251,7 @@ fn invalid_utf8_fails_fast_with_1007() {
             )
             .unwrap_err();
         assert_eq!(code(err), CLOSE_INVALID_DATA);
-        let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
+        let (mut c, mut s, _) = connect(takeover(), takeover());
         let sent = c.process_outgoing(Message::binary(bad.to_vec())).unwrap();
         assert_eq!(s.process_incoming(sent, MIB).unwrap().data, bad);
     }
@@ -254,7 +261,7 @@ fn invalid_utf8_fails_fast_with_1007() {
 fn multibyte_text_across_steps() {
     // X5: characters split between inflate steps are still valid.
     let text = "€𝄞é".repeat(50_000);
-    let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
+    let (mut c, mut s, _) = connect(takeover(), takeover());
     let sent = c.process_outgoing(Message::text(text.clone())).unwrap();
     assert_eq!(s.process_incoming(sent, MIB).unwrap().data, text.as_bytes());
 }
@@ -262,10 +269,7 @@ fn multibyte_text_across_steps() {
 #[test]
 fn empty_messages_both_ways() {
     // X5: RFC 7692 §7.2.3.6: an empty message is the single octet 00, before and after other messages.
-    for options in [
-        PermessageDeflate::new(),
-        PermessageDeflate::new().no_context_takeover(true),
-    ] {
+    for options in [takeover(), takeover().no_context_takeover(true)] {
         let (mut c, mut s, _) = connect(options.clone(), options.clone());
         for text in ["", "Hello", "", "", "Hello", ""] {
             let sent = c.process_outgoing(Message::text(text)).unwrap();
@@ -305,7 +309,7 @@ fn final_blocks_and_corrupt_data() {
             .unwrap();
         out
     };
-    let mut s = server_from(PermessageDeflate::new(), "permessage-deflate");
+    let mut s = server_from(takeover(), "permessage-deflate");
     for _ in 0..2 {
         let msg = s
             .process_incoming(compressed(&finished(b"Hello"), MessageKind::Text), 10)
@@ -322,7 +326,7 @@ fn final_blocks_and_corrupt_data() {
         CLOSE_EXTENSION_ERROR
     );
 
-    let mut s = server_from(PermessageDeflate::new(), "permessage-deflate");
+    let mut s = server_from(takeover(), "permessage-deflate");
     for corrupt in [&[0xffu8, 0xff, 0xff][..], &[0x04, 0x00, 0x05, 0x00, 0xfa]] {
         let err = s
             .process_incoming(compressed(corrupt, MessageKind::Binary), MIB)
@@ -334,7 +338,7 @@ fn final_blocks_and_corrupt_data() {
 #[test]
 fn uncompressed_messages_pass_and_close_frees() {
     // X1, X5: RSV1 clear means not compressed (RFC 7692 §6.2); after close nothing is processed.
-    let (mut c, mut s, _) = connect(PermessageDeflate::new(), PermessageDeflate::new());
+    let (mut c, mut s, _) = connect(takeover(), takeover());
     let plain = Message::binary(vec![0xff; 10]);
     assert_eq!(s.process_incoming(plain.clone(), 10).unwrap(), plain);
     assert_eq!(c.allowed_rsv(), RSV1);
