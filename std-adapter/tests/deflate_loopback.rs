@@ -59,6 +59,18 @@ fn round_trip(client: Side, server: Side) {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-extensions"))
         .map(|(_, v)| v.clone());
+    // X5: deflate is really negotiated, unless the client asked the server for an 8-bit window, which
+    // zlib cannot compress with (the server declines that offer).
+    let declined = client.request_max_window_bits == Some(8);
+    assert_eq!(
+        negotiated.is_some(),
+        !declined,
+        "{client:?} / {server:?} / {negotiated:?}"
+    );
+    assert_eq!(
+        connection.driver().extensions().active().count(),
+        usize::from(!declined)
+    );
     let text = "the quick brown fox jumps over the lazy dog; ".repeat(300);
     let messages = [
         Message::Text(text.clone()),

@@ -309,3 +309,106 @@ fn a_refused_proxy_reports_status_headers_and_the_reason() {
             .any(|(n, v)| n == "Proxy-Authenticate" && v == "Basic")
     );
 }
+
+/// An extension on RSV2 whose incoming processing always fails (X4).
+struct Breaks;
+struct BreaksSession;
+
+impl websocket_driver_std::extensions::Extension for Breaks {
+    fn name(&self) -> &str {
+        "x-breaks"
+    }
+    fn rsv(&self) -> u8 {
+        websocket_driver_std::extensions::RSV2
+    }
+    fn client_session(&self) -> Box<dyn websocket_driver_std::extensions::ClientSession> {
+        Box::new(BreaksSession)
+    }
+    fn server_session(
+        &self,
+        _offers: &[&websocket_driver_std::extensions::Params],
+    ) -> Option<Box<dyn websocket_driver_std::extensions::ServerSession>> {
+        Some(Box::new(BreaksSession))
+    }
+}
+
+impl websocket_driver_std::extensions::Session for BreaksSession {
+    fn process_incoming(
+        &mut self,
+        _msg: websocket_driver_std::extensions::Message,
+        _max_length: u64,
+    ) -> Result<
+        websocket_driver_std::extensions::Message,
+        websocket_driver_std::extensions::ExtensionError,
+    > {
+        Err(websocket_driver_std::extensions::ExtensionError::RejectedParams("x-breaks".into()))
+    }
+    fn process_outgoing(
+        &mut self,
+        mut msg: websocket_driver_std::extensions::Message,
+    ) -> Result<
+        websocket_driver_std::extensions::Message,
+        websocket_driver_std::extensions::ExtensionError,
+    > {
+        msg.rsv |= websocket_driver_std::extensions::RSV2;
+        Ok(msg)
+    }
+    fn close(&mut self) {}
+}
+
+impl websocket_driver_std::extensions::ClientSession for BreaksSession {
+    fn offer(&mut self) -> Vec<websocket_driver_std::extensions::Params> {
+        vec![websocket_driver_std::extensions::Params::new()]
+    }
+    fn activate(&mut self, _: &websocket_driver_std::extensions::Params) -> bool {
+        true
+    }
+}
+
+impl websocket_driver_std::extensions::ServerSession for BreaksSession {
+    fn response(&mut self) -> websocket_driver_std::extensions::Params {
+        websocket_driver_std::extensions::Params::new()
+    }
+}
+
+#[test]
+fn an_extension_failing_on_a_message_closes_with_1010() {
+    // X4 end to end: the server's session fails on an incoming message; the engine sends a close frame
+    // with 1010, reports the error, then the close; the client sees 1010.
+    let mut server = Engine::server(Options::new());
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    assert!(server.add_extension(Box::new(Breaks)));
+    assert!(client.add_extension(Box::new(Breaks)));
+    client.start().unwrap();
+    let (mut server_events, mut client_events) = (Vec::new(), Vec::new());
+    pipe(&mut client, &mut server, Instant::ZERO, &mut server_events);
+    server.accept().unwrap();
+    pipe(&mut server, &mut client, Instant::ZERO, &mut client_events);
+    assert_eq!(client_events, [Event::Open]);
+    assert_eq!(
+        client.extensions().active().collect::<Vec<_>>(),
+        ["x-breaks"]
+    );
+    client.send(Message::Text("hi".into())).unwrap();
+    server_events.clear();
+    pipe(&mut client, &mut server, Instant::ZERO, &mut server_events);
+    match &server_events[..] {
+        [Event::Open, Event::Error(e), Event::Close(close)] => {
+            assert!(
+                matches!(
+                    e,
+                    websocket_driver_std::engine::Error::Extension { code: 1010, .. }
+                ),
+                "{e:?}"
+            );
+            assert_eq!(close.code, 1010);
+        }
+        other => panic!("{other:?}"),
+    }
+    client_events.clear();
+    pipe(&mut server, &mut client, Instant::ZERO, &mut client_events);
+    match &client_events[..] {
+        [Event::Close(close)] => assert_eq!(close.code, 1010),
+        other => panic!("{other:?}"),
+    }
+}
