@@ -8,6 +8,33 @@
 //! Every byte on the wire is decided by the core; this crate owns the heap: buffers, whole messages,
 //! the queue of sends made before open, the extension pipeline.
 //!
+//! ## Layers
+//! ```text
+//!  faces        callbacks (Driver)      blocking (Connection, serve)      tokio (Stream + Sink)
+//!                    │                          │                               │
+//!  engine       engine::Engine: the core driver, its buffers (on demand, released when idle), the
+//!               extension pipeline and message assembly; bytes in → events out, sends in → bytes out,
+//!               and "stop reading" while the output is over the high-water mark
+//!  negotiation  negotiation::negotiate: request headers in → subprotocol, answer, extension session
+//!  core         websocket-driver: every byte on the wire
+//! ```
+//!
+//! ## Memory per connection
+//! Measured with a counting allocator (`tests/engine_memory.rs`), for an open, idle server engine after a
+//! message each way:
+//!
+//! | configuration | heap |
+//! |---|---|
+//! | no extension | 824 B (the engine struct; no buffer is held while idle) |
+//! | permessage-deflate, the server's default answer (`server_no_context_takeover; client_no_context_takeover`) | 1.7 KB (codec state is freed after each message) |
+//! | permessage-deflate, `server_no_context_takeover` only (the client keeps its context) | 48 KB (a decompressor) |
+//! | permessage-deflate with context takeover both ways, 12-bit windows | 307 KiB |
+//! | permessage-deflate with context takeover both ways, 15-bit windows | 419 KiB |
+//!
+//! While a message is received the receive buffer grows up to `Options::receive_buffer` (a larger
+//! message arrives in chunks and is assembled once); output the peer causes stays under
+//! `Options::transmit_buffer` plus one frame, because the engine stops reading above it.
+//!
 //! | the original | here |
 //! |---|---|
 //! | `websocket.server(socket)` | [`Driver::server`] |

@@ -251,3 +251,44 @@ fn proxy_then_handshake() {
         "the handshake starts on its own: {request}"
     );
 }
+
+/// A socket that takes at most `room` bytes, then answers `WouldBlock` until it is given more room.
+struct Choked {
+    written: Vec<u8>,
+    room: usize,
+}
+
+impl std::io::Write for Choked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn would_block_keeps_the_output_queued() {
+    // A non-blocking socket: `WouldBlock` is not a failure; the unsent bytes stay queued
+    // (buffered_amount) and go out, in order, on `flush` once the socket takes them.
+    let socket = Choked {
+        written: Vec::new(),
+        room: 10,
+    };
+    let mut client = Driver::client(socket, "ws://example.com/", Options::new()).unwrap();
+    assert!(client.start());
+    assert_eq!(client.socket().written.len(), 10);
+    let queued = client.buffered_amount();
+    assert!(queued > 100, "the rest of the request is queued: {queued}");
+    assert!(!client.write_failed());
+    client.socket_mut().room = usize::MAX;
+    assert_eq!(client.flush(), 0);
+    let request = String::from_utf8(client.socket().written.clone()).unwrap();
+    assert!(request.starts_with("GET / HTTP/1.1\r\n") && request.ends_with("\r\n\r\n"));
+}
