@@ -87,6 +87,11 @@ impl Rsv {
     pub const fn intersection(self, other: Rsv) -> Rsv {
         Rsv(self.0 & other.0)
     }
+    /// The bits of `self` that are not in `other`: what is left once an extension has consumed its bits,
+    /// or the bits no negotiated extension owns, which must then be 0 (RFC 6455 §5.2).
+    pub const fn difference(self, other: Rsv) -> Rsv {
+        Rsv(self.0 & !other.0)
+    }
     /// RSV1 is set.
     pub const fn rsv1(self) -> bool {
         self.0 & 0x40 != 0

@@ -318,8 +318,8 @@ impl websocket_driver_std::extensions::Extension for Breaks {
     fn name(&self) -> &str {
         "x-breaks"
     }
-    fn rsv(&self) -> u8 {
-        websocket_driver_std::extensions::RSV2
+    fn rsv(&self) -> websocket_driver_std::extensions::Rsv {
+        websocket_driver_std::extensions::Rsv::RSV2
     }
     fn client_session(&self) -> Box<dyn websocket_driver_std::extensions::ClientSession> {
         Box::new(BreaksSession)
@@ -350,7 +350,7 @@ impl websocket_driver_std::extensions::Session for BreaksSession {
         websocket_driver_std::extensions::Message,
         websocket_driver_std::extensions::ExtensionError,
     > {
-        msg.rsv |= websocket_driver_std::extensions::RSV2;
+        msg.rsv = msg.rsv.union(websocket_driver_std::extensions::Rsv::RSV2);
         Ok(msg)
     }
     fn close(&mut self) {}

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use websocket_driver_std::extensions::{
-    ClientSession, Extension, ExtensionError, Message, ParamValue, Params, RSV1, ServerSession,
+    ClientSession, Extension, ExtensionError, Message, ParamValue, Params, Rsv, ServerSession,
     Session,
 };
 use websocket_driver_std::{Driver, Options};
@@ -18,8 +18,8 @@ impl Extension for Injector {
     fn name(&self) -> &str {
         "inj"
     }
-    fn rsv(&self) -> u8 {
-        RSV1
+    fn rsv(&self) -> Rsv {
+        Rsv::RSV1
     }
     fn client_session(&self) -> Box<dyn ClientSession> {
         Box::new(InjectorSession(self.0))

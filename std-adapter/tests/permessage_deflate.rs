@@ -2,7 +2,7 @@
 //! negotiates what RFC 7692 §7.1 says, and messages round-trip both ways through the agreed windows.
 
 use proptest::prelude::*;
-use websocket_driver_std::extensions::{Extensions, Message, MessageKind, PermessageDeflate, RSV1};
+use websocket_driver_std::extensions::{DataKind, Extensions, Message, PermessageDeflate, Rsv};
 
 /// Our options as plain values, to build both an extension and the expected negotiation.
 #[derive(Clone, Copy, Debug)]
@@ -92,8 +92,8 @@ fn negotiate(client: Opts, server: Opts) -> Option<(Extensions, Extensions)> {
     let response = actual?;
     let activated = c.activate(&response);
     assert_eq!(activated.is_ok(), accepts, "{response}: {activated:?}");
-    assert_eq!(s.allowed_rsv(), RSV1);
-    assert_eq!(c.allowed_rsv(), if accepts { RSV1 } else { 0 });
+    assert_eq!(s.allowed_rsv(), Rsv::RSV1);
+    assert_eq!(c.allowed_rsv(), if accepts { Rsv::RSV1 } else { Rsv::NONE });
     accepts.then_some((c, s))
 }
 
@@ -101,7 +101,7 @@ fn negotiate(client: Opts, server: Opts) -> Option<(Extensions, Extensions)> {
 fn round_trip(from: &mut Extensions, to: &mut Extensions, messages: &[Message]) {
     for msg in messages {
         let sent = from.process_outgoing(msg.clone()).unwrap();
-        assert_eq!(sent.rsv, RSV1);
+        assert_eq!(sent.rsv, Rsv::RSV1);
         let received = to.process_incoming(sent, msg.data.len() as u64).unwrap();
         assert_eq!(&received, msg);
     }
@@ -222,13 +222,13 @@ fn message() -> impl Strategy<Value = Message> {
     .prop_map(|chars| chars.into_iter().collect::<String>());
     prop_oneof![
         bytes.prop_map(|data| Message {
-            kind: MessageKind::Binary,
-            rsv: 0,
+            kind: DataKind::Binary,
+            rsv: Rsv::NONE,
             data
         }),
         text.prop_map(|s| Message {
-            kind: MessageKind::Text,
-            rsv: 0,
+            kind: DataKind::Text,
+            rsv: Rsv::NONE,
             data: s.into_bytes()
         }),
     ]

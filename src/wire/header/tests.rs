@@ -167,6 +167,23 @@ fn rsv_bits_need_an_owner_and_a_message_start() {
 }
 
 #[test]
+fn rsv_set_operations() {
+    // RFC 6455 §5.2: the three bits as a set; `difference` is what is left once an extension's bits go.
+    let all = Rsv::RSV1.union(Rsv::RSV2).union(Rsv::RSV3);
+    assert_eq!(all, Rsv::from_bits(0xff));
+    assert_eq!(all.difference(Rsv::RSV1), Rsv::RSV2.union(Rsv::RSV3));
+    assert_eq!(all.difference(all), Rsv::NONE);
+    assert!(Rsv::RSV1.difference(Rsv::RSV1).is_empty());
+    assert_eq!(Rsv::RSV2.difference(Rsv::RSV1), Rsv::RSV2);
+    assert_eq!(Rsv::NONE.difference(all), Rsv::NONE);
+    for bits in 0..=0xffu8 {
+        let (a, b) = (Rsv::from_bits(bits), Rsv::from_bits(bits.rotate_left(1)));
+        assert_eq!(a.difference(b).union(a.intersection(b)), a);
+        assert!(a.difference(b).intersection(b).is_empty());
+    }
+}
+
+#[test]
 fn reserved_opcodes_fail() {
     // F2: opcodes outside {0,1,2,8,9,10} → 1002, "Unrecognized frame opcode: 3" (F14 vector `83 00`).
     let r = Rules {

@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use websocket_driver_std::extensions::{Extensions, Message, MessageKind, PermessageDeflate};
+use websocket_driver_std::extensions::{DataKind, Extensions, Message, PermessageDeflate, Rsv};
 
 fn extension_header(out: &mut Vec<Vec<u8>>) {
     for text in [
@@ -48,8 +48,8 @@ fn compressed(offer: &str, messages: &[&[u8]]) -> Vec<u8> {
     for m in messages {
         let sent = client
             .process_outgoing(Message {
-                kind: MessageKind::Text,
-                rsv: 0,
+                kind: DataKind::Text,
+                rsv: Rsv::NONE,
                 data: m.to_vec(),
             })
             .unwrap();

@@ -11,7 +11,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use websocket_driver_std::extensions::{
-    ExtensionError, Extensions, Message, MessageKind, PermessageDeflate, RSV1,
+    CloseCode, DataKind, ExtensionError, Extensions, Message, PermessageDeflate, Rsv,
 };
 
 /// Small enough that an input is quick (the inflater's output still grows in several steps), large
@@ -34,9 +34,9 @@ fuzz_target!(|data: &[u8]| {
         .unwrap()
         .expect("the fixed offer is accepted");
     let kind = if control & 1 == 0 {
-        MessageKind::Binary
+        DataKind::Binary
     } else {
-        MessageKind::Text
+        DataKind::Text
     };
     let count = usize::from((control >> 2) & 7) + 1;
 
@@ -57,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|m| {
                 let sent = client.process_outgoing(Message {
                     kind,
-                    rsv: 0,
+                    rsv: Rsv::NONE,
                     data: m.to_vec(),
                 });
                 (sent.unwrap().data, Some(m.to_vec()))
@@ -68,25 +68,31 @@ fuzz_target!(|data: &[u8]| {
     for (payload, plain) in messages {
         let msg = Message {
             kind,
-            rsv: RSV1,
+            rsv: Rsv::RSV1,
             data: payload,
         };
         let result = server.process_incoming(msg, MAX_LENGTH);
         if let Ok(msg) = &result {
             assert!(msg.data.len() as u64 <= MAX_LENGTH);
-            assert_eq!(msg.rsv, 0);
-            if kind == MessageKind::Text {
+            assert_eq!(msg.rsv, Rsv::NONE);
+            if kind == DataKind::Text {
                 assert!(std::str::from_utf8(&msg.data).is_ok());
             }
         }
         if let Some(plain) = plain {
-            let utf8_ok = kind == MessageKind::Binary || std::str::from_utf8(&plain).is_ok();
+            let utf8_ok = kind == DataKind::Binary || std::str::from_utf8(&plain).is_ok();
             match &result {
                 Ok(msg) => assert!(msg.data == plain && utf8_ok),
-                Err(ExtensionError::Processing { code: 1009, .. }) => {
+                Err(ExtensionError::Processing {
+                    code: CloseCode::TOO_BIG,
+                    ..
+                }) => {
                     assert!(plain.len() as u64 > MAX_LENGTH)
                 }
-                Err(ExtensionError::Processing { code: 1007, .. }) => assert!(!utf8_ok),
+                Err(ExtensionError::Processing {
+                    code: CloseCode::INVALID_DATA,
+                    ..
+                }) => assert!(!utf8_ok),
                 Err(e) => panic!("our own stream refused: {e}"),
             }
         }

@@ -4,7 +4,7 @@
 //!
 //! The core writes the answer; this file only gathers what goes into it.
 
-use websocket_driver::{Accept, HandshakeCallError, Request, Rsv};
+use websocket_driver::{Accept, HandshakeCallError, Request};
 
 use super::{Engine, Error, Event};
 use crate::message::CloseEvent;
@@ -131,8 +131,7 @@ impl Engine {
         match result {
             Ok(_) => {
                 self.protocol = negotiated.protocol;
-                self.core
-                    .set_allowed_rsv(Rsv::from_bits(self.extensions.allowed_rsv()));
+                self.core.set_allowed_rsv(self.extensions.allowed_rsv());
                 Ok(())
             }
             Err(HandshakeCallError::Handshake(e)) => {

@@ -11,7 +11,7 @@ use websocket_driver::{
 };
 
 use super::{Engine, Error, Event};
-use crate::extensions::{Message as ExtMessage, MessageKind};
+use crate::extensions::Message as ExtMessage;
 use crate::message::{CloseEvent, Message};
 
 /// A message being received in chunks.
@@ -258,12 +258,11 @@ impl Engine {
         if !answer.is_empty() {
             if let Err(e) = self.extensions.activate(&answer) {
                 return Some(self.fail(
-                    CloseCode::MANDATORY_EXTENSION.0,
+                    CloseCode::MANDATORY_EXTENSION,
                     format!("Error during WebSocket handshake: {e}"),
                 ));
             }
-            self.core
-                .set_allowed_rsv(Rsv::from_bits(self.extensions.allowed_rsv()));
+            self.core.set_allowed_rsv(self.extensions.allowed_rsv());
         }
         let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
         match self
@@ -287,32 +286,30 @@ impl Engine {
                 DataKind::Text => match String::from_utf8(data) {
                     Ok(text) => Message::Text(text),
                     Err(_) => {
-                        return self.fail(1007, "Could not decode a text frame as UTF-8".into());
+                        return self.fail(
+                            CloseCode::INVALID_DATA,
+                            "Could not decode a text frame as UTF-8".into(),
+                        );
                     }
                 },
                 _ => Message::Binary(data),
             });
         }
-        let kind = match kind {
-            DataKind::Text => MessageKind::Text,
-            _ => MessageKind::Binary,
-        };
-        let message = ExtMessage {
-            kind,
-            rsv: rsv.bits(),
-            data,
-        };
+        let message = ExtMessage { kind, rsv, data };
         match self
             .extensions
             .process_incoming(message, self.options.max_length)
         {
             Ok(ExtMessage {
-                kind: MessageKind::Text,
+                kind: DataKind::Text,
                 data,
                 ..
             }) => match String::from_utf8(data) {
                 Ok(text) => Event::Message(Message::Text(text)),
-                Err(_) => self.fail(1007, "Could not decode a text frame as UTF-8".into()),
+                Err(_) => self.fail(
+                    CloseCode::INVALID_DATA,
+                    "Could not decode a text frame as UTF-8".into(),
+                ),
             },
             Ok(ExtMessage { data, .. }) => Event::Message(Message::Binary(data)),
             Err(e) => {

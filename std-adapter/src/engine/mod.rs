@@ -275,7 +275,7 @@ impl Engine {
     }
 
     /// Registers an extension (X1), before the handshake starts. False after the start, or when one
-    /// with the same name is registered or it claims bits other than RSV1–RSV3.
+    /// with the same name is registered.
     pub fn add_extension(&mut self, extension: Box<dyn crate::Extension>) -> bool {
         !self.started && self.extensions.add(extension).is_ok()
     }

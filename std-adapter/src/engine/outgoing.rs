@@ -7,15 +7,15 @@
 use websocket_driver::{CloseCode, DataKind, Driver as Core, Rsv, SendError, State, TxRing};
 
 use super::{Engine, Error, Event, Masks, Queued};
-use crate::extensions::{ExtensionError, Message as ExtMessage, MessageKind};
+use crate::extensions::{ExtensionError, Message as ExtMessage};
 use crate::message::{CloseEvent, Message};
 
 /// The close code and reason an extension's error fails the connection with (X4: 1010 unless the
 /// extension says otherwise, as permessage-deflate does with 1009 and 1007).
-pub(super) fn close_of(e: &ExtensionError) -> (u16, String) {
+pub(super) fn close_of(e: &ExtensionError) -> (CloseCode, String) {
     match e {
         ExtensionError::Processing { code, reason } => (*code, reason.clone()),
-        other => (1010, other.to_string()),
+        other => (CloseCode::MANDATORY_EXTENSION, other.to_string()),
     }
 }
 
@@ -86,8 +86,9 @@ impl Engine {
 
     /// Fails the connection from here (an extension's error, X4): the close frame, then the error and
     /// the close event.
-    pub(super) fn fail(&mut self, code: u16, reason: String) -> Event {
-        let _ = self.write(|core, tx, masks| core.abort(tx, masks, CloseCode(code), cut(&reason)));
+    pub(super) fn fail(&mut self, code: CloseCode, reason: String) -> Event {
+        let _ = self.write(|core, tx, masks| core.abort(tx, masks, code, cut(&reason)));
+        let code = code.0;
         self.extensions.close();
         self.incoming = None;
         self.queue.clear();
@@ -119,15 +120,12 @@ impl Engine {
         let (rsv, data) = if self.extensions.is_empty() {
             (Rsv::NONE, data)
         } else {
-            let kind = match kind {
-                DataKind::Text => MessageKind::Text,
-                _ => MessageKind::Binary,
-            };
-            match self
-                .extensions
-                .process_outgoing(ExtMessage { kind, rsv: 0, data })
-            {
-                Ok(message) => (Rsv::from_bits(message.rsv), message.data),
+            match self.extensions.process_outgoing(ExtMessage {
+                kind,
+                rsv: Rsv::NONE,
+                data,
+            }) {
+                Ok(message) => (message.rsv, message.data),
                 Err(e) => {
                     let (code, reason) = close_of(&e);
                     let event = self.fail(code, reason);

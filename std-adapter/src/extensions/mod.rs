@@ -32,43 +32,19 @@ pub use header::{
     MAX_ELEMENTS, MAX_HEADER_LEN, Offer, ParamValue, Params, parse_header, serialize,
 };
 pub use registry::Extensions;
-
-/// RSV1 in the position it has in a frame's first byte (RFC 6455 §5.2); permessage-deflate's bit (RFC 7692 §6).
-pub const RSV1: u8 = 0x40;
-/// RSV2 in the position it has in a frame's first byte (RFC 6455 §5.2).
-pub const RSV2: u8 = 0x20;
-/// RSV3 in the position it has in a frame's first byte (RFC 6455 §5.2).
-pub const RSV3: u8 = 0x10;
-/// All three RSV bits (RFC 6455 §5.2): the only bits an extension may claim.
-pub const RSV_MASK: u8 = RSV1 | RSV2 | RSV3;
-
-/// Close code 1002, protocol error (RFC 6455 §7.4.1): RSV bits that no negotiated extension owns (§5.2).
-pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
-/// Close code 1007, invalid payload data (RFC 6455 §7.4.1): a decompressed text message is not UTF-8.
-pub const CLOSE_INVALID_DATA: u16 = 1007;
-/// Close code 1009, message too big (RFC 6455 §7.4.1): a message inflates past `max_length`.
-pub const CLOSE_TOO_BIG: u16 = 1009;
-/// Close code 1010 (RFC 6455 §7.4.1), used by the original libraries and this project for every extension
-/// processing error (checklist X4), e.g. corrupt DEFLATE data (RFC 7692 §8).
-pub const CLOSE_EXTENSION_ERROR: u16 = 1010;
-
-/// The kind of a data message (RFC 6455 §5.6); control frames never go through extensions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MessageKind {
-    /// A text message (opcode 0x1, RFC 6455 §5.6): UTF-8 once every extension has processed it.
-    Text,
-    /// A binary message (opcode 0x2, RFC 6455 §5.6).
-    Binary,
-}
+// The core's types an extension works with: the kind of a data message (RFC 6455 §5.6), the RSV bits of
+// a frame (RFC 6455 §5.2) and close codes (RFC 6455 §7.4.1).
+pub use websocket_driver::{CloseCode, DataKind, Rsv};
 
 /// A whole data message as extensions see it (RFC 6455 §9: extensions transform messages and own RSV bits).
+/// Control frames (RFC 6455 §5.5) never go through extensions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
-    /// Text or binary (RFC 6455 §5.6).
-    pub kind: MessageKind,
-    /// RSV bits in the positions of a frame's first byte (RSV1 = 0x40, RSV2 = 0x20, RSV3 = 0x10, RFC 6455
-    /// §5.2). Incoming: the bits of the message's first frame; outgoing: the bits to put on the first frame.
-    pub rsv: u8,
+    /// Text or binary (RFC 6455 §5.6); a text message is UTF-8 once every extension has processed it.
+    pub kind: DataKind,
+    /// The RSV bits (RFC 6455 §5.2). Incoming: the bits of the message's first frame; outgoing: the bits
+    /// to put on the first frame.
+    pub rsv: Rsv,
     /// The payload (RFC 6455 §5.6), unmasked and reassembled from all frames.
     pub data: Vec<u8>,
 }
@@ -77,8 +53,8 @@ impl Message {
     /// A text message with no RSV bits (RFC 6455 §5.6).
     pub fn text(data: impl Into<Vec<u8>>) -> Self {
         Message {
-            kind: MessageKind::Text,
-            rsv: 0,
+            kind: DataKind::Text,
+            rsv: Rsv::NONE,
             data: data.into(),
         }
     }
@@ -86,8 +62,8 @@ impl Message {
     /// A binary message with no RSV bits (RFC 6455 §5.6).
     pub fn binary(data: impl Into<Vec<u8>>) -> Self {
         Message {
-            kind: MessageKind::Binary,
-            rsv: 0,
+            kind: DataKind::Binary,
+            rsv: Rsv::NONE,
             data: data.into(),
         }
     }
@@ -110,17 +86,18 @@ pub enum ExtensionError {
     DuplicateExtension(String),
     /// The server's response names an extension the client did not offer (RFC 6455 §4.1, §9.1).
     UnknownExtension(String),
-    /// An extension claims RSV bits another active extension owns, or bits other than RSV1–RSV3
-    /// (RFC 6455 §5.2, §9).
+    /// An extension claims RSV bits another active extension owns (RFC 6455 §5.2, §9).
     RsvConflict(String),
     /// The named extension rejected the parameters of the server's response (RFC 6455 §9.1, RFC 7692 §5).
     RejectedParams(String),
-    /// Processing a message failed; the connection must be failed with `code` (RFC 6455 §7.4.1): 1010 for
-    /// extension errors, 1009 for a message that inflates too far, 1007 for invalid UTF-8, 1002 for RSV
-    /// bits no extension owns.
+    /// Processing a message failed; the connection must be failed with `code` (RFC 6455 §7.4.1):
+    /// [`CloseCode::MANDATORY_EXTENSION`] (1010) for extension errors (checklist X4, e.g. corrupt DEFLATE
+    /// data, RFC 7692 §8), [`CloseCode::TOO_BIG`] (1009) for a message that inflates past `max_length`,
+    /// [`CloseCode::INVALID_DATA`] (1007) for a text message that is not UTF-8 once processed (RFC 6455
+    /// §8.1), [`CloseCode::PROTOCOL_ERROR`] (1002) for RSV bits no extension owns (RFC 6455 §5.2).
     Processing {
         /// The close code to send (RFC 6455 §7.4.1).
-        code: u16,
+        code: CloseCode,
         /// A human-readable reason, suitable for the close frame (short, no peer data).
         reason: String,
     },
@@ -128,7 +105,7 @@ pub enum ExtensionError {
 
 impl ExtensionError {
     /// A processing error with close code `code` (RFC 6455 §7.4.1).
-    pub fn processing(code: u16, reason: impl Into<String>) -> Self {
+    pub fn processing(code: CloseCode, reason: impl Into<String>) -> Self {
         ExtensionError::Processing {
             code,
             reason: reason.into(),
@@ -155,10 +132,7 @@ impl fmt::Display for ExtensionError {
                 )
             }
             ExtensionError::RsvConflict(name) => {
-                write!(
-                    f,
-                    "extension {name} claims RSV bits that are invalid or already in use"
-                )
+                write!(f, "extension {name} claims RSV bits already in use")
             }
             ExtensionError::RejectedParams(name) => {
                 write!(f, "extension {name} rejected the response's parameters")
@@ -177,8 +151,9 @@ impl Error for ExtensionError {}
 pub trait Extension: Send {
     /// The extension token used in `Sec-WebSocket-Extensions` (RFC 6455 §9.1), e.g. `permessage-deflate`.
     fn name(&self) -> &str;
-    /// The RSV bits the extension uses, in first-byte positions (RSV1 = 0x40 …; RFC 6455 §5.2).
-    fn rsv(&self) -> u8;
+    /// The RSV bits the extension uses (RFC 6455 §5.2); permessage-deflate uses [`Rsv::RSV1`] (RFC 7692
+    /// §6).
+    fn rsv(&self) -> Rsv;
     /// A client session, which makes offers and is activated by the server's response (RFC 6455 §9.1).
     fn client_session(&self) -> Box<dyn ClientSession>;
     /// A server session for the first acceptable one of the client's `offers` for this extension, in the

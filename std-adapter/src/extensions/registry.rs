@@ -9,15 +9,12 @@
 use std::fmt;
 
 use super::header::{Offer, Params, parse_header, serialize};
-use super::{
-    CLOSE_EXTENSION_ERROR, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, ClientSession, Extension,
-    ExtensionError, Message, RSV_MASK, Session,
-};
+use super::{ClientSession, CloseCode, Extension, ExtensionError, Message, Rsv, Session};
 
 /// A negotiated session with the name and RSV bits of its extension.
 struct Active {
     name: String,
-    rsv: u8,
+    rsv: Rsv,
     session: Box<dyn Session>,
 }
 
@@ -51,14 +48,11 @@ impl Extensions {
     }
 
     /// Registers an extension (RFC 6455 §9). Fails with [`ExtensionError::DuplicateExtension`] if one with
-    /// the same name is registered, or [`ExtensionError::RsvConflict`] if it claims bits other than
-    /// RSV1–RSV3 (RFC 6455 §5.2). Two extensions may claim the same RSV bit: only one is ever activated.
+    /// the same name is registered. Two extensions may claim the same RSV bit (RFC 6455 §5.2): only one is
+    /// ever activated.
     pub fn add(&mut self, ext: Box<dyn Extension>) -> Result<(), ExtensionError> {
         if self.registered.iter().any(|e| e.name() == ext.name()) {
             return Err(ExtensionError::DuplicateExtension(ext.name().to_owned()));
-        }
-        if ext.rsv() & !RSV_MASK != 0 {
-            return Err(ExtensionError::RsvConflict(ext.name().to_owned()));
         }
         self.registered.push(ext);
         Ok(())
@@ -132,7 +126,7 @@ impl Extensions {
             };
             let (index, mut session) = self.pending.swap_remove(slot);
             let rsv = self.registered[index].rsv();
-            if rsv & self.allowed_rsv() != 0 {
+            if !rsv.intersection(self.allowed_rsv()).is_empty() {
                 return Err(ExtensionError::RsvConflict(name));
             }
             if !session.activate(&params) {
@@ -164,8 +158,7 @@ impl Extensions {
                 .map(|o| &o.params)
                 .collect();
             let rsv = ext.rsv();
-            let taken = self.active.iter().fold(0, |bits, a| bits | a.rsv);
-            if mine.is_empty() || rsv & taken != 0 {
+            if mine.is_empty() || !rsv.intersection(self.allowed_rsv()).is_empty() {
                 continue;
             }
             if let Some(mut session) = ext.server_session(&mine) {
@@ -187,8 +180,10 @@ impl Extensions {
     }
 
     /// The RSV bits owned by active sessions (RFC 6455 §5.2): frames may carry only these.
-    pub fn allowed_rsv(&self) -> u8 {
-        self.active.iter().fold(0, |bits, a| bits | a.rsv)
+    pub fn allowed_rsv(&self) -> Rsv {
+        self.active
+            .iter()
+            .fold(Rsv::NONE, |bits, a| bits.union(a.rsv))
     }
 
     /// Runs a received message through the active sessions in reverse order (RFC 6455 §9.1). `msg.rsv`
@@ -200,23 +195,26 @@ impl Extensions {
         mut msg: Message,
         max_length: u64,
     ) -> Result<Message, ExtensionError> {
-        if msg.rsv & !self.allowed_rsv() != 0 {
+        if !msg.rsv.difference(self.allowed_rsv()).is_empty() {
             return Err(ExtensionError::processing(
-                CLOSE_PROTOCOL_ERROR,
+                CloseCode::PROTOCOL_ERROR,
                 "RSV bits set without a negotiated extension",
             ));
         }
         for active in self.active.iter_mut().rev() {
             msg = active.session.process_incoming(msg, max_length)?;
         }
-        if msg.rsv != 0 {
+        if !msg.rsv.is_empty() {
             return Err(ExtensionError::processing(
-                CLOSE_EXTENSION_ERROR,
+                CloseCode::MANDATORY_EXTENSION,
                 "RSV bits left unprocessed",
             ));
         }
         if msg.data.len() as u64 > max_length {
-            return Err(ExtensionError::processing(CLOSE_TOO_BIG, "message too big"));
+            return Err(ExtensionError::processing(
+                CloseCode::TOO_BIG,
+                "message too big",
+            ));
         }
         Ok(msg)
     }

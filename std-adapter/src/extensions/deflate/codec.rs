@@ -1,13 +1,15 @@
 //! The DEFLATE side of permessage-deflate (RFC 7692 §7.2): compressing and inflating one message.
 //!
 //! This module holds the compressor and decompressor of one connection (raw DEFLATE, RFC 1951, through
-//! `flate2` on `zlib-rs`) and an incremental UTF-8 check for inflated text. It must never inflate more than
-//! `max_length + 1` bytes of one message, never hold a whole invalid text message before refusing it, and
-//! never compress with a window the agreement does not allow (nor an 8-bit one, which zlib cannot make).
+//! `flate2` on `zlib-rs`); inflated text is checked as it comes out with the core's incremental
+//! [`Utf8Validator`] (RFC 6455 §8.1). It must never inflate more than `max_length + 1` bytes of one
+//! message, never hold a whole invalid text message before refusing it, and never compress with a window
+//! the agreement does not allow (nor an 8-bit one, which zlib cannot make).
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use websocket_driver::utf8::Utf8Validator;
 
-use crate::extensions::{CLOSE_EXTENSION_ERROR, CLOSE_INVALID_DATA, CLOSE_TOO_BIG, ExtensionError};
+use crate::extensions::{CloseCode, ExtensionError};
 
 /// The octets a sync flush ends with, removed when sending and appended when receiving (RFC 7692 §7.2.1,
 /// §7.2.2).
@@ -24,7 +26,12 @@ thread_local! {
 }
 
 fn extension_error(reason: &str) -> ExtensionError {
-    ExtensionError::processing(CLOSE_EXTENSION_ERROR, reason)
+    ExtensionError::processing(CloseCode::MANDATORY_EXTENSION, reason)
+}
+
+/// Inflated text that is not UTF-8 (RFC 6455 §8.1): 1007.
+fn invalid_utf8() -> ExtensionError {
+    ExtensionError::processing(CloseCode::INVALID_DATA, "invalid UTF-8 in text message")
 }
 
 /// Our compressor (RFC 7692 §7.2.1), created on the first message sent.
@@ -136,7 +143,7 @@ impl Inflater {
             .state
             .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
         let limit = max_length.saturating_add(1);
-        let mut utf8 = Utf8Check::default();
+        let mut utf8 = Utf8Validator::new();
         let mut out: Vec<u8> = Vec::new();
         let mut ended = false;
         'inputs: for (input, is_tail) in [(payload, false), (&TAIL[..], true)] {
@@ -163,14 +170,14 @@ impl Inflater {
                 });
                 pos += consumed;
                 let status = status.map_err(|_| extension_error("invalid compressed data"))?;
-                if text && !utf8.feed(&out[start..]) {
-                    return Err(ExtensionError::processing(
-                        CLOSE_INVALID_DATA,
-                        "invalid UTF-8 in text message",
-                    ));
+                if text && utf8.feed(&out[start..]).is_err() {
+                    return Err(invalid_utf8());
                 }
                 if out.len() as u64 > max_length {
-                    return Err(ExtensionError::processing(CLOSE_TOO_BIG, "message too big"));
+                    return Err(ExtensionError::processing(
+                        CloseCode::TOO_BIG,
+                        "message too big",
+                    ));
                 }
                 if status == Status::StreamEnd {
                     // A final block (RFC 7692 §7.2.3.4): the message ends here; nothing of the payload
@@ -189,11 +196,8 @@ impl Inflater {
                 }
             }
         }
-        if text && !utf8.is_complete() {
-            return Err(ExtensionError::processing(
-                CLOSE_INVALID_DATA,
-                "invalid UTF-8 in text message",
-            ));
+        if text && utf8.finish().is_err() {
+            return Err(invalid_utf8());
         }
         if self.reset {
             // The peer keeps no context: release the state until its next message.
@@ -207,51 +211,5 @@ impl Inflater {
     /// Frees the decompressor (RFC 7692 §7.2.2 state), e.g. when the connection closes.
     pub(crate) fn free(&mut self) {
         self.state = None;
-    }
-}
-
-/// An incremental UTF-8 check (RFC 3629) that fails at the first byte that cannot begin or continue a
-/// valid sequence, holding at most 3 bytes of an unfinished character between calls.
-#[derive(Debug, Default)]
-pub(crate) struct Utf8Check {
-    pending: [u8; 4],
-    len: usize,
-}
-
-impl Utf8Check {
-    /// Checks the next bytes; `false` once the text so far cannot be the start of valid UTF-8.
-    pub(crate) fn feed(&mut self, mut input: &[u8]) -> bool {
-        if self.len > 0 {
-            let take = (4 - self.len).min(input.len());
-            let mut buf = self.pending;
-            buf[self.len..self.len + take].copy_from_slice(&input[..take]);
-            match std::str::from_utf8(&buf[..self.len + take]) {
-                Ok(_) => input = &input[take..],
-                Err(e) if e.valid_up_to() > 0 => input = &input[e.valid_up_to() - self.len..],
-                Err(e) if e.error_len().is_some() => return false,
-                Err(_) => {
-                    // Still unfinished: every byte of `input` was taken.
-                    self.pending = buf;
-                    self.len += take;
-                    return true;
-                }
-            }
-            self.len = 0;
-        }
-        match std::str::from_utf8(input) {
-            Ok(_) => true,
-            Err(e) if e.error_len().is_some() => false,
-            Err(e) => {
-                let rest = &input[e.valid_up_to()..];
-                self.pending[..rest.len()].copy_from_slice(rest);
-                self.len = rest.len();
-                true
-            }
-        }
-    }
-
-    /// Whether the text ended on a character boundary.
-    pub(crate) fn is_complete(&self) -> bool {
-        self.len == 0
     }
 }

@@ -35,8 +35,8 @@ use flate2::Compression;
 
 use super::header::{ParamValue, Params};
 use super::{
-    CLOSE_EXTENSION_ERROR, ClientSession, Extension, ExtensionError, Message, MessageKind, RSV1,
-    ServerSession, Session,
+    ClientSession, CloseCode, DataKind, Extension, ExtensionError, Message, Rsv, ServerSession,
+    Session,
 };
 
 mod codec;
@@ -331,8 +331,8 @@ impl Extension for PermessageDeflate {
         NAME
     }
 
-    fn rsv(&self) -> u8 {
-        RSV1
+    fn rsv(&self) -> Rsv {
+        Rsv::RSV1
     }
 
     fn client_session(&self) -> Box<dyn ClientSession> {
@@ -377,7 +377,10 @@ impl DeflateSession {
 
     fn codec(&mut self) -> Result<&mut (Deflater, Inflater), ExtensionError> {
         self.codec.as_mut().ok_or_else(|| {
-            ExtensionError::processing(CLOSE_EXTENSION_ERROR, "permessage-deflate is not active")
+            ExtensionError::processing(
+                CloseCode::MANDATORY_EXTENSION,
+                "permessage-deflate is not active",
+            )
         })
     }
 }
@@ -389,19 +392,19 @@ impl Session for DeflateSession {
         mut msg: Message,
         max_length: u64,
     ) -> Result<Message, ExtensionError> {
-        if msg.rsv & RSV1 == 0 {
+        if !msg.rsv.contains(Rsv::RSV1) {
             return Ok(msg);
         }
-        let text = msg.kind == MessageKind::Text;
+        let text = msg.kind == DataKind::Text;
         msg.data = self.codec()?.1.inflate(&msg.data, max_length, text)?;
-        msg.rsv &= !RSV1;
+        msg.rsv = msg.rsv.difference(Rsv::RSV1);
         Ok(msg)
     }
 
     /// Compresses every message and sets RSV1 (RFC 7692 §6.1, §7.2.1).
     fn process_outgoing(&mut self, mut msg: Message) -> Result<Message, ExtensionError> {
         msg.data = self.codec()?.0.compress(&msg.data)?;
-        msg.rsv |= RSV1;
+        msg.rsv = msg.rsv.union(Rsv::RSV1);
         Ok(msg)
     }
 

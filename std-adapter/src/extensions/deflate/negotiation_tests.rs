@@ -275,7 +275,7 @@ fn eight_bit_windows_inflate_with_nine() {
         .unwrap();
     out.truncate(out.len() - 4);
     assert_eq!(
-        s.process_incoming(compressed(&out, MessageKind::Binary), MIB)
+        s.process_incoming(compressed(&out, DataKind::Binary), MIB)
             .unwrap()
             .data,
         text

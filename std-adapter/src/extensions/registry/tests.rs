@@ -3,26 +3,30 @@
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::extensions::{ParamValue, RSV1, RSV2, RSV3, ServerSession};
+use crate::extensions::{ParamValue, ServerSession};
+
+const RSV1: Rsv = Rsv::RSV1;
+const RSV2: Rsv = Rsv::RSV2;
+const RSV3: Rsv = Rsv::RSV3;
 
 type Log = Arc<Mutex<Vec<String>>>;
 
 /// A fake extension: tags messages with its name and owns `rsv`.
 struct Fake {
     name: &'static str,
-    rsv: u8,
+    rsv: Rsv,
     log: Log,
 }
 
 struct FakeSession {
     name: &'static str,
-    rsv: u8,
+    rsv: Rsv,
     log: Log,
     response: Params,
 }
 
 impl Fake {
-    fn boxed(name: &'static str, rsv: u8, log: &Log) -> Box<dyn Extension> {
+    fn boxed(name: &'static str, rsv: Rsv, log: &Log) -> Box<dyn Extension> {
         Box::new(Fake {
             name,
             rsv,
@@ -43,7 +47,7 @@ impl Extension for Fake {
     fn name(&self) -> &str {
         self.name
     }
-    fn rsv(&self) -> u8 {
+    fn rsv(&self) -> Rsv {
         self.rsv
     }
     fn client_session(&self) -> Box<dyn ClientSession> {
@@ -68,15 +72,15 @@ impl Session for FakeSession {
         _max_length: u64,
     ) -> Result<Message, ExtensionError> {
         self.log.lock().unwrap().push(format!("in:{}", self.name));
-        if msg.rsv & self.rsv != 0 {
-            msg.rsv &= !self.rsv;
+        if msg.rsv.contains(self.rsv) {
+            msg.rsv = msg.rsv.difference(self.rsv);
             let tag = format!("+{}", self.name);
             assert!(msg.data.ends_with(tag.as_bytes()), "incoming order");
             msg.data.truncate(msg.data.len() - tag.len());
         }
         if msg.data.as_slice() == b"fail" {
             return Err(ExtensionError::processing(
-                CLOSE_EXTENSION_ERROR,
+                CloseCode::MANDATORY_EXTENSION,
                 "fake failure",
             ));
         }
@@ -84,7 +88,7 @@ impl Session for FakeSession {
     }
     fn process_outgoing(&mut self, mut msg: Message) -> Result<Message, ExtensionError> {
         self.log.lock().unwrap().push(format!("out:{}", self.name));
-        msg.rsv |= self.rsv;
+        msg.rsv = msg.rsv.union(self.rsv);
         msg.data
             .extend_from_slice(format!("+{}", self.name).as_bytes());
         Ok(msg)
@@ -116,7 +120,7 @@ impl ServerSession for FakeSession {
     }
 }
 
-fn setup(exts: &[(&'static str, u8)]) -> (Extensions, Log) {
+fn setup(exts: &[(&'static str, Rsv)]) -> (Extensions, Log) {
     let log = Log::default();
     let mut e = Extensions::new();
     for &(name, rsv) in exts {
@@ -139,10 +143,8 @@ fn registration_rules() {
         e.add(Fake::boxed("a", RSV3, &log)),
         Err(ExtensionError::DuplicateExtension("a".into()))
     );
-    assert_eq!(
-        e.add(Fake::boxed("b", 0x80, &log)),
-        Err(ExtensionError::RsvConflict("b".into()))
-    );
+    // An extension can only claim RSV1–RSV3 (RFC 6455 §5.2): `Rsv` holds nothing else.
+    assert_eq!(Rsv::from_bits(0x8f), Rsv::NONE);
     assert_eq!(Extensions::new().generate_offer(), Ok(None));
 }
 
@@ -156,13 +158,13 @@ fn client_offers_in_registration_order_and_activates_in_server_order() {
     );
     e.activate("b, a").unwrap();
     assert_eq!(e.active().collect::<Vec<_>>(), ["b", "a"]);
-    assert_eq!(e.allowed_rsv(), RSV2 | RSV3);
+    assert_eq!(e.allowed_rsv(), RSV2.union(RSV3));
     assert_eq!(take(&log), ["activate:b", "activate:a"]);
 
     // Outgoing in the pipeline order (b then a), incoming in reverse (a then b).
     let out = e.process_outgoing(Message::text("x")).unwrap();
     assert_eq!(out.data, b"x+b+a");
-    assert_eq!(out.rsv, RSV2 | RSV3);
+    assert_eq!(out.rsv, RSV2.union(RSV3));
     assert_eq!(take(&log), ["out:b", "out:a"]);
     let back = e.process_incoming(out, 1 << 20).unwrap();
     assert_eq!(back, Message::text("x"));
@@ -170,7 +172,7 @@ fn client_offers_in_registration_order_and_activates_in_server_order() {
 
     e.close();
     assert_eq!(take(&log), ["close:b", "close:a"]);
-    assert_eq!(e.allowed_rsv(), 0);
+    assert_eq!(e.allowed_rsv(), Rsv::NONE);
 }
 
 #[test]
@@ -211,7 +213,7 @@ fn client_handshake_errors() {
             0,
             "nothing stays active after a failed handshake"
         );
-        assert_eq!(e.allowed_rsv(), 0);
+        assert_eq!(e.allowed_rsv(), Rsv::NONE);
     }
     // Activation without an offer: every name is unknown.
     let (mut e, _log) = setup(&[("a", RSV2)]);
@@ -231,7 +233,7 @@ fn server_answers_in_registration_order_and_skips_rsv_conflicts() {
     // a and b answer in registration order; c is skipped because a took RSV2; zzz is unknown.
     assert_eq!(response.as_deref(), Some("a, b; y"));
     assert_eq!(e.active().collect::<Vec<_>>(), ["a", "b"]);
-    assert_eq!(e.allowed_rsv(), RSV2 | RSV3);
+    assert_eq!(e.allowed_rsv(), RSV2.union(RSV3));
     assert_eq!(take(&log), ["accept:a", "accept:b"]);
 
     // Without a, c gets RSV2.
@@ -283,18 +285,33 @@ fn incoming_rsv_checks_and_errors() {
     };
     assert_eq!(
         e.process_incoming(msg, 10).unwrap_err(),
-        ExtensionError::processing(1002, "RSV bits set without a negotiated extension")
+        ExtensionError::processing(
+            CloseCode::PROTOCOL_ERROR,
+            "RSV bits set without a negotiated extension"
+        )
     );
     // A session failing gives its error (1010 here).
     let err = e
         .process_incoming(Message::binary(b"fail".to_vec()), 10)
         .unwrap_err();
-    assert!(matches!(err, ExtensionError::Processing { code: 1010, .. }));
+    assert!(matches!(
+        err,
+        ExtensionError::Processing {
+            code: CloseCode::MANDATORY_EXTENSION,
+            ..
+        }
+    ));
     // Results over max_length are refused with 1009.
     let err = e
         .process_incoming(Message::binary(vec![0; 11]), 10)
         .unwrap_err();
-    assert!(matches!(err, ExtensionError::Processing { code: 1009, .. }));
+    assert!(matches!(
+        err,
+        ExtensionError::Processing {
+            code: CloseCode::TOO_BIG,
+            ..
+        }
+    ));
     assert_eq!(
         e.process_incoming(Message::binary(vec![0; 10]), 10)
             .unwrap()
@@ -311,7 +328,7 @@ impl Extension for Sloppy {
     fn name(&self) -> &str {
         "sloppy"
     }
-    fn rsv(&self) -> u8 {
+    fn rsv(&self) -> Rsv {
         RSV3
     }
     fn client_session(&self) -> Box<dyn ClientSession> {
@@ -364,14 +381,14 @@ fn bits_left_set_by_their_owner_are_an_extension_error() {
     };
     assert_eq!(
         e.process_incoming(msg, 10).unwrap_err(),
-        ExtensionError::processing(1010, "RSV bits left unprocessed")
+        ExtensionError::processing(CloseCode::MANDATORY_EXTENSION, "RSV bits left unprocessed")
     );
 }
 
 #[test]
 fn errors_display() {
     // X4
-    let e = ExtensionError::processing(1009, "message too big");
+    let e = ExtensionError::processing(CloseCode::TOO_BIG, "message too big");
     assert_eq!(e.to_string(), "extension error (1009): message too big");
     let boxed: Box<dyn std::error::Error> = Box::new(ExtensionError::UnknownExtension("x".into()));
     assert!(boxed.to_string().contains('x'));
@@ -384,7 +401,7 @@ impl Extension for Injector {
     fn name(&self) -> &str {
         "inj"
     }
-    fn rsv(&self) -> u8 {
+    fn rsv(&self) -> Rsv {
         RSV1
     }
     fn client_session(&self) -> Box<dyn ClientSession> {
@@ -453,7 +470,7 @@ fn offers_and_responses_that_would_inject_headers_are_refused() {
             "response {params:?}"
         );
         assert_eq!(server.active().count(), 0, "no session stays active");
-        assert_eq!(server.allowed_rsv(), 0);
+        assert_eq!(server.allowed_rsv(), Rsv::NONE);
     }
     // An extension whose name is not a token cannot be offered either; its session is closed.
     let (mut e, log) = setup(&[("a", RSV2), ("b\r\nX-Evil: 1", RSV3)]);
