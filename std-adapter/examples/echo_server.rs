@@ -1,56 +1,76 @@
-//! Echoes every message, permessage-deflate enabled, many connections at once (a thread each), until
-//! killed: `cargo run --release -p websocket-driver-std --example echo_server -- --port 9001 [--host 127.0.0.1]`
-use std::net::TcpListener;
-
-use websocket_driver_std::blocking::{Incoming, serve};
+//! Echoes every message, permessage-deflate enabled, many connections at once on a tokio multi-thread
+//! runtime, until killed:
+//! `cargo run --release -p websocket-driver-std --example echo_server -- --port 9001 [--host 127.0.0.1] [--threads N]`
+//! (`--threads` defaults to the number of cores).
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use websocket_driver_std::tokio::{Item, accept};
 use websocket_driver_std::{Options, PermessageDeflate};
+
+fn usage(problem: &str) -> ! {
+    eprintln!("{problem}; usage: echo_server --port P [--host H] [--threads N]");
+    std::process::exit(2)
+}
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let (mut host, mut port) = ("127.0.0.1".to_owned(), 9001u16);
+    let mut threads = std::thread::available_parallelism().map_or(1, usize::from);
     while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
+        };
         match arg.as_str() {
             "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .expect("--port needs a number")
+                port = value()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--port needs a number"))
             }
-            "--host" => host = args.next().expect("--host needs a value"),
-            other => panic!("unknown argument {other}; usage: echo_server --port P [--host H]"),
+            "--host" => host = value(),
+            "--threads" => {
+                threads = value()
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .unwrap_or_else(|| usage("--threads needs a positive number"))
+            }
+            other => usage(&format!("unknown argument {other}")),
         }
     }
-    let listener = TcpListener::bind((host.as_str(), port))?;
-    eprintln!("echo server on ws://{}", listener.local_addr()?);
-    let options = Options::new().max_length(1 << 26);
-    serve(
-        listener,
-        options,
-        |driver| {
-            driver.add_extension(Box::new(PermessageDeflate::new()));
-        },
-        |mut connection| {
-            while let Ok(Some(incoming)) = connection.recv() {
-                match incoming {
-                    Incoming::Message(message) => {
-                        let sent = connection.send(message);
-                        if sent.is_err() {
-                            break;
-                        }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+        eprintln!(
+            "echo server on ws://{} ({threads} threads)",
+            listener.local_addr()?
+        );
+        let options = Options::new()
+            .max_length(1 << 26)
+            .handshake_timeout(Some(Duration::from_secs(10)));
+        loop {
+            let (socket, _) = listener.accept().await?;
+            let options = options.clone();
+            tokio::spawn(async move {
+                let _ = socket.set_nodelay(true);
+                let Ok(mut ws) = accept(socket, options, |engine| {
+                    engine.add_extension(Box::new(PermessageDeflate::new()));
+                })
+                .await
+                else {
+                    return;
+                };
+                while let Some(Ok(item)) = ws.next().await {
+                    if let Item::Message(message) = item
+                        && ws.send(message).await.is_err()
+                    {
+                        break;
                     }
-                    Incoming::Close(_) => break,
-                    _ => {}
                 }
-            }
-        },
-        |_, _, mut stream| {
-            use std::io::Write;
-            let body = "This is a WebSocket echo server.\n";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        },
-    )
+            });
+        }
+    })
 }

@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
-use websocket_driver_std::tokio::{accept, connect};
+use websocket_driver_std::tokio::{Item, accept, connect};
 use websocket_driver_std::{Message, Options, PermessageDeflate};
 
 #[tokio::main(flavor = "current_thread")]
@@ -34,10 +34,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             d.add_extension(Box::new(PermessageDeflate::new()));
         })
         .await?;
-        while let Some(message) = ws.next().await {
-            ws.send(message?).await?;
+        while let Some(item) = ws.next().await {
+            if let Item::Message(message) = item? {
+                ws.send(message).await?;
+            }
         }
-        Ok::<_, std::io::Error>(())
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     });
 
     let mut roots = rustls::RootCertStore::empty();
@@ -59,11 +61,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ws.send(Message::Text(text.into())).await?;
         let echo = ws.next().await.ok_or("closed early")??;
         println!("echo: {echo:?}");
-        assert_eq!(echo, Message::Text(text.into()));
+        assert_eq!(echo, Item::Message(Message::Text(text.into())));
     }
-    ws.close().await?;
-    while ws.next().await.is_some() {}
-    println!("closed: {:?}", ws.close_event());
-    server.await??;
+    let closed = ws.close(1000, "done").await?;
+    println!("closed: {closed:?}");
+    server.await?.map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -32,6 +32,11 @@ pub struct Options {
     /// How long the closing may take: the wait for the peer's close frame (then 1006) and a client's
     /// wait for the server to close the transport (RFC 6455 §7.1.1, behaviour S4, S8; default 5 s).
     pub close_timeout: Duration,
+    /// Keepalive (RFC 6455 §5.5.2): after this long without hearing from the peer a ping is sent, and a
+    /// peer still silent `pong_timeout` later is closed (1006). Default none.
+    pub ping_interval: Option<Duration>,
+    /// How long a peer may stay silent after a keepalive ping fell due (default 20 s).
+    pub pong_timeout: Duration,
     /// Server: refuse a request without a `Host` header (RFC 6455 §4.2.1, behaviour H3; default on,
     /// off restores the originals' leniency).
     pub require_host: bool,
@@ -50,6 +55,8 @@ impl Default for Options {
             transmit_buffer: 64 * 1024,
             handshake_timeout: None,
             close_timeout: Duration::from_secs(5),
+            ping_interval: None,
+            pong_timeout: Duration::from_secs(20),
             require_host: true,
         }
     }
@@ -109,6 +116,18 @@ impl Options {
         self
     }
 
+    /// Sets `ping_interval` (keepalive).
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Sets `pong_timeout`.
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.pong_timeout = timeout;
+        self
+    }
+
     /// Sets `require_host`.
     pub fn require_host(mut self, on: bool) -> Self {
         self.require_host = on;
@@ -121,6 +140,8 @@ impl Options {
         Config::default()
             .with_handshake_timeout(self.handshake_timeout.map(millis))
             .with_close_timeout(millis(self.close_timeout))
+            .with_ping_interval(self.ping_interval.map(millis))
+            .with_pong_timeout(millis(self.pong_timeout))
             .max_length(self.max_length)
             .require_masking(self.require_masking)
             .masking(self.masking)

@@ -1,49 +1,136 @@
-//! Async I/O over tokio (feature `tokio`): a [`WebSocketStream`] is a `Stream` of incoming messages and
-//! a `Sink` of outgoing ones over any `AsyncRead + AsyncWrite` (a `TcpStream`, or a TLS stream for
-//! `wss:`); [`accept`] and [`connect`] run the handshake.
+//! Async I/O over tokio (feature `tokio`, on by default): a [`WebSocketStream`] over any
+//! `AsyncRead + AsyncWrite` (a `TcpStream`, or a TLS stream for `wss:`) is a `Stream` of
+//! [`Item`]s — messages, pings, pongs and the close — and a `Sink` of them; [`accept`] and [`connect`]
+//! run the handshake, [`WebSocketStream::split`] gives a reader and a writer for two tasks.
 //!
-//! A thin face over the connection [`Engine`]: reads go straight into the engine's receive buffer (which
-//! is released whenever the socket has nothing to read), reading stops while the output is over the
-//! high-water mark, and the engine's timers (handshake, keepalive, closing deadline) run on tokio's
-//! clock. Pings are answered and closes echoed by the core; nothing here decides protocol.
+//! A thin face over the connection [`Engine`]: reads go straight into the engine's receive buffer (which is
+//! released whenever the socket has nothing to read, so an idle connection holds no buffer), reading stops
+//! while the output is over the high-water mark, and the engine's timers (handshake, keepalive, closing
+//! deadline) run on tokio's clock. Pings are answered and closes echoed by the core, also while only the
+//! reader is polled; nothing here decides anything about the protocol.
+//!
+//! ```no_run
+//! use futures_util::{SinkExt, StreamExt};
+//! use websocket_driver_std::tokio::{Item, accept};
+//! use websocket_driver_std::{Options, PermessageDeflate};
+//!
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+//! loop {
+//!     let (socket, _) = listener.accept().await?;
+//!     tokio::spawn(async move {
+//!         let options = Options::new().ping_interval(Some(std::time::Duration::from_secs(30)));
+//!         let mut ws = accept(socket, options, |engine| {
+//!             engine.add_extension(Box::new(PermessageDeflate::new()));
+//!         })
+//!         .await?;
+//!         while let Some(item) = ws.next().await {
+//!             if let Item::Message(message) = item? {
+//!                 ws.send(message).await?; // echo
+//!             }
+//!         }
+//!         Ok::<_, websocket_driver_std::tokio::Error>(())
+//!     });
+//! }
+//! # }
+//! ```
 
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant as StdInstant};
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use ::tokio::time::Sleep;
 use futures_core::Stream;
 use futures_sink::Sink;
-use websocket_driver::{Instant, State};
+use websocket_driver::{Instant, Role, State};
 
-use crate::engine::{Engine, Event};
+use crate::engine::{self, Engine, Event};
 use crate::{CloseEvent, Message, Options};
 
-/// A WebSocket over an async byte stream.
-pub struct WebSocketStream<S> {
+/// What the stream yields and the sink takes: a message, a ping, a pong or the close (RFC 6455 §5.5,
+/// §5.6). The callback API's [`Message`] stays text or binary; control frames travel in this type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// A whole text or binary message.
+    Message(Message),
+    /// A ping (received: its pong was already sent; sent: up to 125 bytes).
+    Ping(Vec<u8>),
+    /// A pong.
+    Pong(Vec<u8>),
+    /// The close (received: the last item; sent: starts the closing handshake with this code and reason).
+    Close(CloseEvent),
+}
+
+impl From<Message> for Item {
+    fn from(message: Message) -> Self {
+        Item::Message(message)
+    }
+}
+
+/// Why the stream or the sink failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport failed.
+    Io(io::Error),
+    /// The WebSocket failed (protocol, handshake, extension) or a send was refused; the close follows
+    /// as the stream's last item.
+    WebSocket(engine::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => fmt::Display::fmt(e, f),
+            Error::WebSocket(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            Error::WebSocket(e) => Some(e),
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<engine::Error> for Error {
+    fn from(e: engine::Error) -> Self {
+        Error::WebSocket(e)
+    }
+}
+
+/// The connection's state, shared by the reader and the writer after a split.
+struct Inner<S> {
     engine: Engine,
     io: S,
     epoch: StdInstant,
     timer: Option<Pin<Box<Sleep>>>,
+    /// The close event arrived (or the transport ended): nothing more is read.
     done: bool,
+    /// The close item, returned once the output (the close echo) is written.
+    close_item: Option<CloseEvent>,
     close: Option<CloseEvent>,
+    /// The write half was shut down.
+    shut: bool,
+    /// Tasks waiting for the transport to take our output (the reader and the writer may both wait).
+    write_waiters: Vec<Waker>,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
-    fn new(engine: Engine, io: S) -> Self {
-        WebSocketStream {
-            engine,
-            io,
-            epoch: StdInstant::now(),
-            timer: None,
-            done: false,
-            close: None,
-        }
-    }
-
+impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     fn now(&self) -> Instant {
         Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
     }
@@ -56,31 +143,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             if out.is_empty() {
                 break;
             }
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, out))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            match Pin::new(&mut self.io).poll_write(cx, out) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.engine.consume_output(n);
+                    wrote = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    // The transport keeps one waker per direction: remember every task that waits.
+                    if !self.write_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                        self.write_waiters.push(cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
             }
-            self.engine.consume_output(n);
-            wrote = true;
         }
         if wrote {
+            for waker in self.write_waiters.drain(..) {
+                waker.wake();
+            }
             ready!(Pin::new(&mut self.io).poll_flush(cx))?;
         }
         Poll::Ready(Ok(()))
     }
 
-    /// Ready when the engine's next deadline has passed (then handled); pending until it, registered
-    /// with tokio's timer.
+    /// Ready when the engine's next deadline has passed (then handled); pending until it.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(deadline) = self.engine.poll_timeout() else {
             self.timer = None;
             return Poll::Pending;
         };
-        let now = self.now();
-        let wait = Duration::from_millis(deadline.saturating_since(now).millis());
+        let wait = Duration::from_millis(deadline.saturating_since(self.now()).millis());
         let when = ::tokio::time::Instant::now() + wait;
         match &mut self.timer {
-            Some(timer) if timer.deadline() == when => {}
+            Some(timer) if timer.deadline() <= when && !timer.is_elapsed() => {}
             Some(timer) => timer.as_mut().reset(when),
             None => self.timer = Some(Box::pin(::tokio::time::sleep_until(when))),
         }
@@ -88,39 +185,186 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             ready!(timer.as_mut().poll(cx));
         }
         self.timer = None;
-        self.engine.handle_timeout(self.now());
+        let now = self.now();
+        self.engine.handle_timeout(now);
         Poll::Ready(())
+    }
+
+    /// Reads once into the engine. `Ready(false)` at the end of the stream.
+    fn poll_read_in(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        let mut buf = ReadBuf::new(self.engine.read_buf());
+        match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+            Poll::Pending => {
+                // Nothing to read: an idle connection holds no buffer.
+                self.engine.idle();
+                Poll::Pending
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                if n == 0 {
+                    return Poll::Ready(Ok(false));
+                }
+                self.engine.commit(n);
+                Poll::Ready(Ok(true))
+            }
+        }
+    }
+
+    fn poll_next_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Item, Error>>> {
+        loop {
+            if !self.done {
+                let now = self.now();
+                if let Some(event) = self.engine.next_event(now) {
+                    match event {
+                        Event::Message(message) => {
+                            return Poll::Ready(Some(Ok(Item::Message(message))));
+                        }
+                        Event::Ping(payload) => return Poll::Ready(Some(Ok(Item::Ping(payload)))),
+                        Event::Pong(payload) => return Poll::Ready(Some(Ok(Item::Pong(payload)))),
+                        Event::Close(event) => {
+                            self.done = true;
+                            self.close = Some(event.clone());
+                            self.close_item = Some(event);
+                        }
+                        Event::Error(e) => return Poll::Ready(Some(Err(Error::WebSocket(e)))),
+                        _ => {}
+                    }
+                    continue;
+                }
+            }
+            // Automatic replies (pongs, the close echo) go out as reading goes on; while the output is
+            // over the high-water mark, nothing more is read.
+            match self.poll_write_out(cx) {
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(Error::Io(e)))),
+                Poll::Pending if self.done || !self.engine.wants_read() => return Poll::Pending,
+                _ => {}
+            }
+            if self.done {
+                // The stream never ends before the close echo is written.
+                if let Some(event) = self.close_item.take() {
+                    return Poll::Ready(Some(Ok(Item::Close(event))));
+                }
+                return self
+                    .poll_finish(cx)
+                    .map(|r| r.err().map(|e| Err(Error::Io(e))));
+            }
+            if self.poll_timer(cx).is_ready() {
+                continue;
+            }
+            match ready!(self.poll_read_in(cx)) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    if self.close.is_none() {
+                        // The transport ended without a closing handshake (RFC 6455 §7.1.5).
+                        let event = CloseEvent {
+                            code: 1006,
+                            reason: String::new(),
+                        };
+                        self.close = Some(event.clone());
+                        self.close_item = Some(event);
+                    }
+                    self.shut = true;
+                }
+                Err(e) => return Poll::Ready(Some(Err(Error::Io(e)))),
+            }
+        }
+    }
+
+    /// After the close: a server shuts down the write half at once (it closes first, RFC 6455
+    /// §7.1.1); a client waits for the server to close, until the close timeout (S8), then shuts down.
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.shut && !self.engine.should_close() {
+            if self.poll_timer(cx).is_ready() {
+                continue;
+            }
+            match ready!(self.poll_read_in(cx)) {
+                Ok(true) => {
+                    let now = self.now();
+                    while self.engine.next_event(now).is_some() {}
+                }
+                Ok(false) | Err(_) => break,
+            }
+        }
+        if !self.shut {
+            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+            self.shut = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.engine.buffered_amount() > self.engine.options().transmit_buffer {
+            ready!(self.poll_write_out(cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn start_send(&mut self, item: Item) -> Result<(), Error> {
+        match item {
+            Item::Message(message) => self.engine.send(message),
+            Item::Ping(payload) => self.engine.ping(&payload),
+            Item::Pong(payload) => self.engine.pong(&payload),
+            Item::Close(event) => self.engine.close(Some(event.code), &event.reason),
+        }
+        .map_err(Error::WebSocket)
+    }
+}
+
+/// A WebSocket over an async byte stream: a `Stream` of [`Item`]s and a `Sink` of [`Item`]s or
+/// [`Message`]s. Errors are surfaced as `Err` (the close follows as the last item); the stream ends
+/// after the close item, once the close echo is written and the transport shut down.
+pub struct WebSocketStream<S> {
+    inner: Inner<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
+    fn new(engine: Engine, io: S) -> Self {
+        WebSocketStream {
+            inner: Inner {
+                engine,
+                io,
+                epoch: StdInstant::now(),
+                timer: None,
+                done: false,
+                close_item: None,
+                close: None,
+                shut: false,
+                write_waiters: Vec::new(),
+            },
+        }
     }
 
     async fn write_all_out(&mut self) -> io::Result<()> {
         loop {
-            let out = self.engine.output();
+            let out = self.inner.engine.output();
             if out.is_empty() {
-                return self.io.flush().await;
+                return self.inner.io.flush().await;
             }
-            let n = self.io.write(out).await?;
+            let n = self.inner.io.write(out).await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
-            self.engine.consume_output(n);
+            self.inner.engine.consume_output(n);
         }
     }
 
     async fn handshake(mut self) -> io::Result<Self> {
         let mut failure = None;
         loop {
-            let now = self.now();
-            if let Some(event) = self.engine.next_event(now) {
+            let now = self.inner.now();
+            if let Some(event) = self.inner.engine.next_event(now) {
                 match event {
                     Event::Open => {
                         self.write_all_out().await?;
                         return Ok(self);
                     }
                     Event::Connect(head) if head.websocket => {
-                        let _ = self.engine.accept();
+                        let _ = self.inner.engine.accept();
                     }
                     Event::Connect(_) => {
-                        let _ = self.engine.refuse(400, "Not a WebSocket request");
+                        let _ = self.inner.engine.refuse(400, "Not a WebSocket request");
                         self.write_all_out().await?;
                         return Err(io::Error::new(
                             io::ErrorKind::InvalidData,
@@ -144,18 +388,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             self.write_all_out().await?;
             // With a handshake timeout (`Options::handshake_timeout`) the read waits at most until the
             // deadline, which then fails the handshake.
+            let now = self.inner.now();
             let wait = self
+                .inner
                 .engine
                 .poll_timeout()
-                .map(|d| Duration::from_millis(d.saturating_since(self.now()).millis()));
-            let WebSocketStream { engine, io, .. } = &mut self;
+                .map(|d| Duration::from_millis(d.saturating_since(now).millis()));
+            let Inner { engine, io, .. } = &mut self.inner;
             let read = io.read(engine.read_buf());
             let n = match wait {
                 Some(wait) => match ::tokio::time::timeout(wait, read).await {
                     Ok(read) => read?,
                     Err(_elapsed) => {
-                        let now = self.now();
-                        self.engine.handle_timeout(now);
+                        let now = self.inner.now();
+                        self.inner.engine.handle_timeout(now);
                         continue;
                     }
                 },
@@ -164,18 +410,55 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
-            self.engine.commit(n);
+            self.inner.engine.commit(n);
         }
     }
 
-    /// The engine, for its getters (`protocol`, `version`, `status`, `headers`).
+    /// The engine, for its getters (`protocol`, `version`, `status`, `headers`, `extensions`).
     pub fn driver(&self) -> &Engine {
-        &self.engine
+        &self.inner.engine
     }
 
     /// How the connection closed, once it has.
     pub fn close_event(&self) -> Option<&CloseEvent> {
-        self.close.as_ref()
+        self.inner.close.as_ref()
+    }
+
+    /// Graceful close (RFC 6455 §7.1.2): sends a close frame with `code` and `reason`, waits for the
+    /// peer's close up to the close timeout (else the close event reports 1006), then shuts down the write
+    /// half. Messages that arrive meanwhile are dropped: to keep them, send [`Item::Close`] through the
+    /// sink and read the stream to its end instead. Returns the close event.
+    pub async fn close(&mut self, code: u16, reason: &str) -> Result<CloseEvent, Error> {
+        if self.inner.engine.state() == State::Open {
+            self.inner.engine.close(Some(code), reason)?;
+        }
+        std::future::poll_fn(|cx| {
+            loop {
+                match ready!(self.inner.poll_next_item(cx)) {
+                    Some(Ok(_)) | Some(Err(Error::WebSocket(_))) => {}
+                    Some(Err(e)) => return Poll::Ready(Err(e)),
+                    None => return Poll::Ready(Ok(())),
+                }
+            }
+        })
+        .await?;
+        Ok(self.inner.close.clone().unwrap_or(CloseEvent {
+            code: 1006,
+            reason: String::new(),
+        }))
+    }
+
+    /// A reader and a writer for two tasks (RFC 6455 is full duplex). Automatic pongs and the close echo
+    /// go out while only the reader is polled; the two share the connection behind a lock that is never
+    /// held across an await (every poll takes it and gives it back).
+    pub fn split(self) -> (WebSocketReader<S>, WebSocketWriter<S>) {
+        let shared = Arc::new(Mutex::new(self.inner));
+        (
+            WebSocketReader {
+                shared: shared.clone(),
+            },
+            WebSocketWriter { shared },
+        )
     }
 }
 
@@ -205,103 +488,117 @@ pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
-    type Item = io::Result<Message>;
+    type Item = Result<Item, Error>;
 
-    /// The next message. Errors are surfaced as `Err` (the close follows); the stream ends after the
-    /// close, once the close echo is written.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if !this.done {
-                let now = this.now();
-                if let Some(event) = this.engine.next_event(now) {
-                    match event {
-                        Event::Message(message) => return Poll::Ready(Some(Ok(message))),
-                        Event::Close(event) => {
-                            this.close = Some(event);
-                            this.done = true;
-                        }
-                        Event::Error(e) => {
-                            return Poll::Ready(Some(Err(io::Error::new(
-                                io::ErrorKind::InvalidData,
-                                e,
-                            ))));
-                        }
-                        _ => {}
-                    }
-                    continue;
-                }
-            }
-            // Automatic replies (pongs, the close echo) go out as reading goes on; while the output is
-            // over the high-water mark, nothing more is read.
-            match this.poll_write_out(cx) {
-                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
-                Poll::Pending if this.done || !this.engine.wants_read() => return Poll::Pending,
-                _ => {}
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            if this.poll_timer(cx).is_ready() {
-                continue;
-            }
-            let WebSocketStream { engine, io, .. } = this;
-            let mut buf = ReadBuf::new(engine.read_buf());
-            match Pin::new(io).poll_read(cx, &mut buf) {
-                Poll::Pending => {
-                    // Nothing to read: an idle connection holds no buffer.
-                    engine.idle();
-                    return Poll::Pending;
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
-                Poll::Ready(Ok(())) => {}
-            }
-            let n = buf.filled().len();
-            if n == 0 {
-                this.done = true;
-                if this.close.is_none() {
-                    this.close = Some(CloseEvent {
-                        code: 1006,
-                        reason: String::new(),
-                    });
-                }
-                return Poll::Ready(None);
-            }
-            this.engine.commit(n);
-        }
+        self.get_mut().inner.poll_next_item(cx)
     }
 }
 
-/// Output above this many bytes makes `poll_ready` wait for the stream to take it (backpressure).
-const HIGH_WATER: usize = 256 * 1024;
+/// Sends items; `poll_ready` waits while more than the transmit buffer's worth of output is queued.
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketStream<S> {
+    type Error = Error;
 
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_ready(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Item) -> Result<(), Error> {
+        self.get_mut().inner.start_send(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_write_out(cx).map_err(Error::Io)
+    }
+
+    /// Sends a close (1000) if none was sent and flushes; read the stream to its end for the peer's
+    /// answer, or use [`WebSocketStream::close`].
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let inner = &mut self.get_mut().inner;
+        if inner.engine.state() == State::Open {
+            inner.engine.close(Some(1000), "")?;
+        }
+        inner.poll_write_out(cx).map_err(Error::Io)
+    }
+}
+
+/// Sends messages (the same as `Item::Message`).
 impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
-    type Error = io::Error;
+    type Error = Error;
 
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.engine.buffered_amount() > HIGH_WATER {
-            ready!(this.poll_write_out(cx))?;
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_ready(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        self.get_mut().inner.start_send(Item::Message(message))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_write_out(cx).map_err(Error::Io)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        <Self as Sink<Item>>::poll_close(self, cx)
+    }
+}
+
+/// The reading half of a split [`WebSocketStream`]: a `Stream` of [`Item`]s. It also writes the automatic
+/// replies (pongs, the close echo) and runs the timers, so keep polling it.
+pub struct WebSocketReader<S> {
+    shared: Arc<Mutex<Inner<S>>>,
+}
+
+/// The writing half of a split [`WebSocketStream`]: a `Sink` of [`Item`]s.
+pub struct WebSocketWriter<S> {
+    shared: Arc<Mutex<Inner<S>>>,
+}
+
+fn lock<S>(shared: &Mutex<Inner<S>>) -> MutexGuard<'_, Inner<S>> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<S> {
+    type Item = Result<Item, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        lock(&self.shared).poll_next_item(cx)
+    }
+}
+
+impl<S> WebSocketReader<S> {
+    /// How the connection closed, once it has.
+    pub fn close_event(&self) -> Option<CloseEvent> {
+        lock(&self.shared).close.clone()
+    }
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        lock(&self.shared).engine.role()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketWriter<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        lock(&self.shared).poll_ready(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Item) -> Result<(), Error> {
+        lock(&self.shared).start_send(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        lock(&self.shared).poll_write_out(cx).map_err(Error::Io)
+    }
+
+    /// Sends a close (1000) if none was sent and flushes; the reader sees the peer's answer.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut inner = lock(&self.shared);
+        if inner.engine.state() == State::Open {
+            inner.engine.close(Some(1000), "")?;
         }
-        Poll::Ready(Ok(()))
-    }
-
-    fn start_send(self: Pin<&mut Self>, message: Message) -> io::Result<()> {
-        self.get_mut()
-            .engine
-            .send(message)
-            .map_err(|e| io::Error::new(io::ErrorKind::NotConnected, e))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_write_out(cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.engine.state() == State::Open {
-            let _ = this.engine.close(Some(1000), "");
-        }
-        this.poll_write_out(cx)
+        inner.poll_write_out(cx).map_err(Error::Io)
     }
 }

@@ -3,7 +3,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
-use websocket_driver_std::tokio::{accept, connect};
+use websocket_driver_std::tokio::{Item, accept, connect};
 use websocket_driver_std::{Message, Options, PermessageDeflate};
 
 #[tokio::test]
@@ -17,8 +17,10 @@ async fn echo_over_tokio() {
         })
         .await
         .unwrap();
-        while let Some(message) = ws.next().await {
-            ws.send(message.unwrap()).await.unwrap();
+        while let Some(item) = ws.next().await {
+            if let Item::Message(message) = item.unwrap() {
+                ws.send(message).await.unwrap();
+            }
         }
         ws.close_event().cloned()
     });
@@ -45,9 +47,10 @@ async fn echo_over_tokio() {
         ws.send(m.clone()).await.unwrap();
     }
     for m in &messages {
-        assert_eq!(&ws.next().await.unwrap().unwrap(), m);
+        assert_eq!(ws.next().await.unwrap().unwrap(), Item::Message(m.clone()));
     }
-    ws.close().await.unwrap();
+    let closed = ws.close(1000, "").await.unwrap();
+    assert_eq!(closed.code, 1000);
     assert!(ws.next().await.is_none());
     assert_eq!(ws.close_event().map(|c| c.code), Some(1000));
     let server_close = server.await.unwrap();

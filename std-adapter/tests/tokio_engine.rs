@@ -1,0 +1,311 @@
+//! The tokio face over loopback TCP: keepalive, split halves from two tasks, close codes both ways, the
+//! closing deadline, and 2,000 concurrent connections (RFC 6455 §5.5.2, §7; S4, S5, F13).
+#![cfg(feature = "tokio")]
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use websocket_driver::handshake::accept::AcceptKey;
+use websocket_driver_std::tokio::{Item, accept, connect};
+use websocket_driver_std::{CloseEvent, Message, Options};
+
+const REQUEST: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/// Reads an HTTP head from `socket`.
+async fn read_head(socket: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(socket.read_u8().await.unwrap());
+    }
+    String::from_utf8(head).unwrap()
+}
+
+#[tokio::test]
+async fn keepalive_closes_a_silent_peer() {
+    // RFC 6455 §5.5.2: a client that answers no ping is closed after ping_interval + pong_timeout and
+    // reported with 1006.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let mut socket = TcpStream::connect(addr).await.unwrap();
+        socket.write_all(REQUEST).await.unwrap();
+        read_head(&mut socket).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    });
+    let (socket, _) = listener.accept().await.unwrap();
+    let options = Options::new()
+        .ping_interval(Some(Duration::from_millis(150)))
+        .pong_timeout(Duration::from_millis(150));
+    let mut ws = accept(socket, options, |_| {}).await.unwrap();
+    let started = std::time::Instant::now();
+    let item = tokio::time::timeout(Duration::from_secs(2), ws.next())
+        .await
+        .expect("closed in time");
+    match item {
+        Some(Ok(Item::Close(CloseEvent { code: 1006, reason }))) => {
+            assert!(reason.contains("ping"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(ws.next().await.is_none());
+    silent.abort();
+}
+
+#[tokio::test]
+async fn keepalive_keeps_a_peer_that_answers() {
+    // A client whose stream is polled answers the pings (the core's automatic pongs): it stays open.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let options = Options::new()
+            .ping_interval(Some(Duration::from_millis(100)))
+            .pong_timeout(Duration::from_millis(100));
+        let mut ws = accept(socket, options, |_| {}).await.unwrap();
+        let mut pongs = 0;
+        while let Some(item) = ws.next().await {
+            match item.unwrap() {
+                Item::Pong(_) => pongs += 1,
+                Item::Message(m) => ws.send(m).await.unwrap(),
+                Item::Close(c) => return (pongs, c.code),
+                Item::Ping(_) => {}
+            }
+        }
+        (pongs, 0)
+    });
+    let io = TcpStream::connect(addr).await.unwrap();
+    let ws = connect(io, &format!("ws://{addr}/"), Options::new(), |_| {})
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = ws.split();
+    // Only the reader is polled for a second: it answers every ping (and sees them).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    let mut pings = 0;
+    while let Ok(Some(item)) = tokio::time::timeout_at(deadline, reader.next()).await {
+        assert!(matches!(item, Ok(Item::Ping(_))), "{item:?}");
+        pings += 1;
+    }
+    assert!(pings >= 4, "{pings} pings in a second at 100 ms");
+    writer
+        .send(Item::Message(Message::Text("still here".into())))
+        .await
+        .unwrap();
+    assert_eq!(
+        reader.next().await.unwrap().unwrap(),
+        Item::Message(Message::Text("still here".into()))
+    );
+    writer
+        .send(Item::Close(CloseEvent {
+            code: 1000,
+            reason: String::new(),
+        }))
+        .await
+        .unwrap();
+    while let Some(item) = reader.next().await {
+        if let Ok(Item::Close(c)) = item {
+            assert_eq!(c.code, 1000);
+        }
+    }
+    let (pongs, code) = server.await.unwrap();
+    assert!(pongs >= 4, "{pongs} pongs in a second at 100 ms");
+    assert_eq!(code, 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reader_and_writer_from_two_tasks() {
+    // Split halves in two tasks: the writer sends 200 messages and a ping while the reader reads the
+    // echoes and the pong.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut ws = accept(socket, Options::new(), |_| {}).await.unwrap();
+        while let Some(Ok(item)) = ws.next().await {
+            if let Item::Message(m) = item {
+                ws.send(m).await.unwrap();
+            }
+        }
+    });
+    let io = TcpStream::connect(addr).await.unwrap();
+    let ws = connect(io, &format!("ws://{addr}/"), Options::new(), |_| {})
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = ws.split();
+    let writing = tokio::spawn(async move {
+        for i in 0..200u32 {
+            let data = vec![(i % 251) as u8; (i as usize * 97) % 70_000];
+            writer
+                .send(Item::Message(Message::Binary(data)))
+                .await
+                .unwrap();
+        }
+        writer.send(Item::Ping(b"p".to_vec())).await.unwrap();
+        writer
+    });
+    let reading = tokio::spawn(async move {
+        let mut seen = 0u32;
+        let mut pong = false;
+        while seen < 200 || !pong {
+            match reader.next().await.unwrap().unwrap() {
+                Item::Message(Message::Binary(data)) => {
+                    assert_eq!(data.len(), (seen as usize * 97) % 70_000);
+                    assert!(data.iter().all(|&b| b == (seen % 251) as u8));
+                    seen += 1;
+                }
+                Item::Pong(p) => {
+                    assert_eq!(p, b"p");
+                    pong = true;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        reader
+    });
+    let mut writer = writing.await.unwrap();
+    let mut reader = reading.await.unwrap();
+    writer.close().await.unwrap();
+    while reader.next().await.is_some() {}
+    assert_eq!(reader.close_event().map(|c| c.code), Some(1000));
+}
+
+#[tokio::test]
+async fn close_codes_both_ways() {
+    // S4 S5: the server closes with a code and reason; the client sees them, and vice versa.
+    for server_closes in [true, false] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            let mut ws = accept(socket, Options::new(), |_| {}).await.unwrap();
+            if server_closes {
+                ws.close(4002, "server bye").await.unwrap()
+            } else {
+                loop {
+                    if let Some(Ok(Item::Close(c))) = ws.next().await {
+                        assert!(ws.next().await.is_none());
+                        break c;
+                    }
+                }
+            }
+        });
+        let io = TcpStream::connect(addr).await.unwrap();
+        let mut ws = connect(io, &format!("ws://{addr}/"), Options::new(), |_| {})
+            .await
+            .unwrap();
+        let expected = if server_closes {
+            match ws.next().await {
+                Some(Ok(Item::Close(c))) => c,
+                other => panic!("{other:?}"),
+            }
+        } else {
+            ws.close(4003, "client bye").await.unwrap()
+        };
+        assert!(ws.next().await.is_none());
+        let seen_by_server = server.await.unwrap();
+        assert_eq!(expected, seen_by_server);
+        assert_eq!(
+            (expected.code, expected.reason.as_str()),
+            if server_closes {
+                (4002, "server bye")
+            } else {
+                (4003, "client bye")
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn graceful_close_gives_up_on_a_silent_peer() {
+    // S4: a peer that never answers our close: `close` returns 1006 after close_timeout.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let head = read_head(&mut socket).await;
+        let key = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let answer = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            AcceptKey::for_key(key.as_bytes()).as_str()
+        );
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    });
+    let io = TcpStream::connect(addr).await.unwrap();
+    let options = Options::new().close_timeout(Duration::from_millis(250));
+    let mut ws = connect(io, &format!("ws://{addr}/"), options, |_| {})
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let closed = ws.close(1000, "").await.unwrap();
+    assert_eq!(closed.code, 1006);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    silent.abort();
+}
+
+#[test]
+fn two_thousand_concurrent_connections() {
+    // 2,000 connections open at once on a multi-thread runtime: each echoes one message and closes.
+    let _ = rlimit::increase_nofile_limit(10_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let Ok(mut ws) = accept(socket, Options::new(), |_| {}).await else {
+                        return;
+                    };
+                    while let Some(Ok(item)) = ws.next().await {
+                        if let Item::Message(m) = item {
+                            let _ = ws.send(m).await;
+                        }
+                    }
+                });
+            }
+        });
+        let mut clients = Vec::new();
+        for _ in 0..2000 {
+            let io = TcpStream::connect(addr).await.unwrap();
+            clients.push(
+                connect(io, &format!("ws://{addr}/"), Options::new(), |_| {})
+                    .await
+                    .unwrap(),
+            );
+        }
+        let mut tasks = Vec::new();
+        for (i, mut ws) in clients.into_iter().enumerate() {
+            tasks.push(tokio::spawn(async move {
+                let text = format!("client {i}");
+                ws.send(Message::Text(text.clone())).await.unwrap();
+                assert_eq!(
+                    ws.next().await.unwrap().unwrap(),
+                    Item::Message(Message::Text(text))
+                );
+                ws.close(1000, "").await.unwrap().code
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), 1000);
+        }
+    });
+}
