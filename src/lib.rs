@@ -106,7 +106,7 @@ pub use driver::{Driver, HandshakeCallError, MIN_RX_CAPACITY, MIN_TX_CAPACITY, R
 pub use error::{Error, ProtocolError, SendError, Timeout};
 pub use event::{DataKind, Event};
 pub use handshake::client::ClientRequest;
-pub use handshake::server::Accept;
+pub use handshake::server::{Accept, Refusal};
 pub use handshake::url::Url;
 pub use handshake::{HandshakeError, Header, Request, Response, Version};
 pub use mask_source::MaskSource;

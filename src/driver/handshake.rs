@@ -11,14 +11,13 @@ use super::{Cause, Conn, Driver, Role};
 use crate::buffer::{RxBuf, Storage, TxRing};
 use crate::error::{Error, SendError};
 use crate::event::Event;
-use crate::handshake::client::{ClientRequest, Offer, check_connect, write_connect, write_request};
+use crate::handshake::client::check_connect;
 use crate::handshake::extensions::is_valid_extension_list;
 use crate::handshake::head::{find_end, parse_request, parse_response};
 use crate::handshake::server::{
-    Accept, check_request, choose_protocol, write_refusal, write_response,
+    Accept, Refusal, check_request, choose_protocol, write_refusal, write_response,
 };
-use crate::handshake::url::Url;
-use crate::handshake::{CustomHeaders, HandshakeError, Request, Response, Version, accept};
+use crate::handshake::{CustomHeaders, HandshakeError, Request, Version};
 use crate::mask_source::MaskSource;
 
 /// Why `accept`, `start` or `connect_proxy` did not go through.
@@ -161,7 +160,12 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
         let mut reason = [0u8; 128];
         let text = error_text(e, &mut reason);
         let mut out = self.tx.transaction();
-        if write_refusal(&mut out, e.status(), text).is_ok() {
+        let refusal = Refusal {
+            status: e.status(),
+            body: text.as_bytes(),
+            ..Refusal::default()
+        };
+        if write_refusal(&mut out, &refusal).is_ok() {
             out.commit();
         }
         self.d.end(Cause::Handshake(e));
@@ -171,7 +175,7 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
 
 impl Driver {
     /// The handshake phase, while connecting.
-    fn phase(&self) -> Option<Phase> {
+    pub(super) fn phase(&self) -> Option<Phase> {
         match self.link {
             Link::Connecting { phase, .. } => Some(phase),
             _ => None,
@@ -179,7 +183,7 @@ impl Driver {
     }
 
     /// Moves to another handshake phase, keeping the deadline.
-    fn set_phase(&mut self, next: Phase) {
+    pub(super) fn set_phase(&mut self, next: Phase) {
         if let Link::Connecting { phase, .. } = &mut self.link {
             *phase = next;
         }
@@ -207,7 +211,7 @@ impl Driver {
 
     /// The handshake is done: frames flow, and frames queued before open go out (S2). The open event
     /// is reported at the next poll.
-    fn open<T: Storage>(&mut self, tx: &mut TxRing<T>) {
+    pub(super) fn open<T: Storage>(&mut self, tx: &mut TxRing<T>) {
         tx.release();
         self.link = Driver::opened(self.now, false);
     }
@@ -269,26 +273,6 @@ impl Driver {
             }
             _ => None,
         }
-    }
-
-    /// Client: the response head reported by [`Event::Response`] while it waits for
-    /// [`check_response`](Self::check_response), or the one that failed the checks, until the next
-    /// `poll` (H9: status and headers stay readable after a failure).
-    pub fn response<'r, S: AsRef<[u8]> + AsMut<[u8]>>(
-        &self,
-        rx: &'r RxBuf<S>,
-    ) -> Option<Response<'r>> {
-        let len = match self.link {
-            Link::Connecting {
-                phase: Phase::ResponseReported { len, .. },
-                ..
-            }
-            | Link::Ended {
-                head: Some(len), ..
-            } => len,
-            _ => return None,
-        };
-        parse_response(rx.readable().get(..len)?, self.config.header_limit()).ok()
     }
 
     /// Accepts the request reported by [`Event::Connect`] (raw mode, H6a): checks it (V1–V3, H3), and
@@ -392,7 +376,12 @@ impl Driver {
                 let mut reason = [0u8; 128];
                 let text = error_text(e, &mut reason);
                 let mut out = tx.transaction();
-                write_refusal(&mut out, e.status(), text).map_err(SendError::from)?;
+                let refusal = Refusal {
+                    status: e.status(),
+                    body: text.as_bytes(),
+                    ..Refusal::default()
+                };
+                write_refusal(&mut out, &refusal).map_err(SendError::from)?;
                 out.commit();
                 self.end(Cause::Handshake(e));
                 return Err(HandshakeCallError::Handshake(e));
@@ -459,116 +448,40 @@ impl Driver {
         S: AsRef<[u8]> + AsMut<[u8]>,
         T: AsRef<[u8]> + AsMut<[u8]>,
     {
+        let refusal = Refusal {
+            status,
+            body: reason.as_bytes(),
+            ..Refusal::default()
+        };
+        self.refuse_with(rx, tx, &refusal)
+    }
+
+    /// Refuses the reported request (or answers a request that was not an upgrade) with a status,
+    /// headers and a body of the application's (H3); as [`refuse`](Self::refuse). Headers are checked as
+    /// custom headers are (H1: [`SendError::InvalidHeader`]).
+    pub fn refuse_with<S, T>(
+        &mut self,
+        rx: &mut RxBuf<S>,
+        tx: &mut TxRing<T>,
+        refusal: &Refusal<'_>,
+    ) -> Result<(), SendError>
+    where
+        S: AsRef<[u8]> + AsMut<[u8]>,
+        T: AsRef<[u8]> + AsMut<[u8]>,
+    {
         let head = match self.phase() {
             Some(Phase::RequestReported { len }) => len,
             Some(Phase::Body) => 0,
             _ => return Err(SendError::NoPendingRequest),
         };
+        CustomHeaders(refusal.headers)
+            .check()
+            .map_err(|_| SendError::InvalidHeader)?;
         let mut out = tx.transaction();
-        write_refusal(&mut out, status, reason)?;
+        write_refusal(&mut out, refusal)?;
         out.commit();
         rx.consume(head);
         self.close_now();
-        Ok(())
-    }
-
-    /// Client: queues the opening request (H8) with a fresh key from `rng`. Frames sent before the
-    /// response arrives wait behind it (S2, H10).
-    pub fn start<T, R>(
-        &mut self,
-        tx: &mut TxRing<T>,
-        rng: &mut R,
-        request: &ClientRequest<'_>,
-    ) -> Result<(), HandshakeCallError>
-    where
-        T: AsRef<[u8]> + AsMut<[u8]>,
-        R: MaskSource + ?Sized,
-    {
-        if self.phase() != Some(Phase::ClientIdle) {
-            return Err(SendError::NotOpen.into());
-        }
-        CustomHeaders(request.headers)
-            .check()
-            .map_err(|_| SendError::InvalidHeader)?;
-        if request
-            .extensions
-            .is_some_and(|e| !is_valid_extension_list(e))
-        {
-            return Err(SendError::InvalidHeader.into());
-        }
-        let nonce = rng.nonce();
-        let key = accept::encode_nonce(&nonce);
-        let offer = Offer::new(request, nonce).map_err(HandshakeCallError::Handshake)?;
-        let mut out = tx.transaction();
-        write_request(&mut out, request, &key).map_err(SendError::from)?;
-        out.commit();
-        tx.hold();
-        self.set_phase(Phase::ReadResponse { scanned: 0, offer });
-        Ok(())
-    }
-
-    /// Client: finishes the opening handshake after [`Event::Response`], with the subprotocols offered
-    /// to [`start`](Self::start) — the same list: the driver keeps none of it (RFC 6455 §4.1, H9). The
-    /// server's choice must be one of them, compared exactly (absent is fine), and extensions may be
-    /// answered only if some were offered. On success the response head is consumed, frames queued
-    /// before are released (S2), [`Event::Open`] follows at the next `poll`, and the chosen
-    /// subprotocol's index in `protocols` is returned. On failure the connection is closed (the close
-    /// event follows) and the head stays readable through [`response`](Self::response) until the next
-    /// `poll`.
-    pub fn check_response<S, T>(
-        &mut self,
-        rx: &mut RxBuf<S>,
-        tx: &mut TxRing<T>,
-        protocols: &[&str],
-    ) -> Result<Option<usize>, HandshakeCallError>
-    where
-        S: AsRef<[u8]> + AsMut<[u8]>,
-        T: AsRef<[u8]> + AsMut<[u8]>,
-    {
-        let Some(Phase::ResponseReported { len, offer }) = self.phase() else {
-            return Err(SendError::NotOpen.into());
-        };
-        let checked = parse_response(&rx.readable()[..len], self.config.header_limit())
-            .and_then(|response| offer.check_choice(&response, protocols));
-        match checked {
-            Ok(protocol) => {
-                rx.consume(len);
-                self.protocol = protocol.map(|p| p as u8);
-                self.open(tx);
-                Ok(protocol)
-            }
-            Err(e) => {
-                self.end(Cause::Handshake(e));
-                if let Link::Ended { head, .. } = &mut self.link {
-                    *head = Some(len);
-                }
-                Err(HandshakeCallError::Handshake(e))
-            }
-        }
-    }
-
-    /// Client: queues `CONNECT` for `target` to the HTTP proxy at `proxy` (H11). After
-    /// [`Event::ProxyConnected`] (and TLS, for `wss:`), call [`start`](Self::start).
-    pub fn connect_proxy<T>(
-        &mut self,
-        tx: &mut TxRing<T>,
-        target: &Url<'_>,
-        proxy: &Url<'_>,
-        headers: &[(&str, &str)],
-    ) -> Result<(), HandshakeCallError>
-    where
-        T: AsRef<[u8]> + AsMut<[u8]>,
-    {
-        if self.phase() != Some(Phase::ClientIdle) {
-            return Err(SendError::NotOpen.into());
-        }
-        CustomHeaders(headers)
-            .check()
-            .map_err(|_| SendError::InvalidHeader)?;
-        let mut out = tx.transaction();
-        write_connect(&mut out, target, proxy, headers).map_err(SendError::from)?;
-        out.commit();
-        self.set_phase(Phase::ReadProxyResponse { scanned: 0 });
         Ok(())
     }
 

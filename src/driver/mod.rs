@@ -11,6 +11,7 @@
 //! 3. write [`TxRing::peek`] to the transport and [`TxRing::consume`] what was written;
 //! 4. repeat. When the state is [`State::Closed`] and the ring is drained, close the transport.
 
+mod client;
 #[cfg(feature = "drafts")]
 mod draft;
 mod ending;

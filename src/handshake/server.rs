@@ -181,32 +181,53 @@ pub(crate) fn write_response(
     out.error().map_or(Ok(()), Err)
 }
 
-/// Writes a refusal: `status`, `Content-Type: text/plain`, `Content-Length`, and `reason` as a one-line
-/// body (H3); a 426 also lists the versions served (V2). When it does not fit, the error says the
-/// whole size it needs.
+/// How a server refuses a request (RFC 7231 §6; H3): the status, extra headers (checked as custom headers
+/// are, H1), and the body. `Content-Type: text/plain` is sent unless a header replaces it;
+/// `Content-Length` and `Connection: close` are always the server's own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Refusal<'p> {
+    /// The status code (403, 401, 503…).
+    pub status: u16,
+    /// Extra response headers, in order.
+    pub headers: &'p [(&'p str, &'p str)],
+    /// The body.
+    pub body: &'p [u8],
+}
+
+/// Headers of a refusal that custom headers never replace.
+const REFUSAL_BUILTIN: &[&str] = &["content-length", "connection", "sec-websocket-version"];
+
+/// Writes a refusal: `status`, `Content-Type: text/plain` (unless replaced), `Content-Length`, the custom
+/// headers, and the body (H3); a 426 also lists the versions served (V2). When it does not fit, the error
+/// says the whole size it needs.
 pub(crate) fn write_refusal(
     out: &mut Transaction<'_>,
-    status: u16,
-    reason: &str,
+    refusal: &Refusal<'_>,
 ) -> Result<(), TxError> {
+    let status = refusal.status;
     let phrase = match status {
         400 => "Bad Request",
+        401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         426 => "Upgrade Required",
+        429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Error",
     };
-    let _ = write!(
-        out,
-        "HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n",
-        reason.len()
-    );
+    let custom = CustomHeaders(refusal.headers);
+    let _ = write!(out, "HTTP/1.1 {status} {phrase}\r\n");
+    if !custom.has("content-type") {
+        let _ = out.write_str("Content-Type: text/plain\r\n");
+    }
+    let _ = write!(out, "Content-Length: {}\r\n", refusal.body.len());
     if status == 426 {
         let _ = write!(out, "Sec-WebSocket-Version: {SUPPORTED_VERSIONS}\r\n");
     }
-    let _ = write!(out, "Connection: close\r\n\r\n{reason}");
+    let _ = custom.write(out, REFUSAL_BUILTIN);
+    let _ = out.write_str("Connection: close\r\n\r\n");
+    let _ = out.put(refusal.body);
     out.error().map_or(Ok(()), Err)
 }
