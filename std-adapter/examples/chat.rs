@@ -3,11 +3,13 @@
 //! `cargo run --release -p websocket-driver-std --example chat [-- --port P]`
 use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::thread;
 
 use websocket_driver_std::blocking::{Connection, Incoming, serve};
+use websocket_driver_std::engine::RequestHead;
 use websocket_driver_std::{Message, Options, PermessageDeflate};
 
 const PAGE: &str = r#"<!doctype html>
@@ -39,10 +41,14 @@ document.getElementById('form').onsubmit = (e) => {
 </body></html>
 "#;
 
-type Room = Arc<Mutex<Vec<Sender<String>>>>;
+/// Each member's outbox: what its writer thread sends.
+type Room = Arc<Mutex<Vec<(usize, Sender<String>)>>>;
 
-fn page(method: &str, target: &str, mut stream: TcpStream) {
-    let (status, body) = match (method, target) {
+/// Members are numbered as they join.
+static NEXT_MEMBER: AtomicUsize = AtomicUsize::new(1);
+
+fn page(request: RequestHead, _body: Vec<u8>, mut stream: TcpStream) {
+    let (status, body) = match (request.method.as_str(), request.target.as_str()) {
         ("GET", "/") | ("GET", "/index.html") => ("200 OK", PAGE),
         _ => ("404 Not Found", "not found\n"),
     };
@@ -58,38 +64,43 @@ fn page(method: &str, target: &str, mut stream: TcpStream) {
     );
 }
 
-fn member(mut connection: Connection<TcpStream>, room: Room) {
-    let (tx, rx): (Sender<String>, Receiver<String>) = mpsc::channel();
-    room.lock().unwrap_or_else(|e| e.into_inner()).push(tx);
-    let _ = connection
-        .stream()
-        .set_read_timeout(Some(Duration::from_millis(25)));
-    let broadcast = |text: String| {
-        room.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|member| member.send(text.clone()).is_ok());
+fn broadcast(room: &Room, text: &str) {
+    room.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|(_, outbox)| outbox.send(text.to_owned()).is_ok());
+}
+
+/// One member: this thread reads (and so answers pings); a second thread writes what the room sends it.
+/// No polling: each blocks until it has something to do.
+fn member(connection: Connection<TcpStream>, room: Room) {
+    let id = NEXT_MEMBER.fetch_add(1, Ordering::Relaxed);
+    let Ok((mut reader, writer)) = connection.split() else {
+        return;
     };
-    broadcast("someone joined".into());
-    loop {
-        while let Ok(text) = rx.try_recv() {
-            if connection.send(Message::Text(text)).is_err() {
-                return;
+    let (outbox, inbox) = mpsc::channel::<String>();
+    let writing = thread::spawn(move || {
+        for text in inbox {
+            if writer.send(Message::Text(text)).is_err() {
+                break;
             }
         }
-        match connection.recv() {
-            Ok(Some(Incoming::Message(Message::Text(text)))) => broadcast(text),
-            Ok(Some(Incoming::Close(_))) | Ok(None) => break,
-            Ok(Some(_)) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => break,
+    });
+    room.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((id, outbox));
+    broadcast(&room, &format!("#{id} joined"));
+    while let Ok(Some(incoming)) = reader.recv() {
+        match incoming {
+            Incoming::Message(Message::Text(text)) => broadcast(&room, &format!("#{id}: {text}")),
+            Incoming::Close(_) => break,
+            _ => {}
         }
     }
-    drop(rx);
-    broadcast("someone left".into());
+    room.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|(member, _)| *member != id);
+    broadcast(&room, &format!("#{id} left"));
+    let _ = writing.join();
 }
 
 fn main() -> io::Result<()> {
@@ -103,12 +114,17 @@ fn main() -> io::Result<()> {
         "chat on http://{}/ — open it in several tabs",
         listener.local_addr()?
     );
+    run(listener)
+}
+
+/// Serves the page and the room on `listener` until it fails.
+pub fn run(listener: TcpListener) -> io::Result<()> {
     let room: Room = Arc::default();
     serve(
         listener,
         Options::new(),
-        |driver| {
-            driver.add_extension(Box::new(PermessageDeflate::new()));
+        |engine| {
+            engine.add_extension(Box::new(PermessageDeflate::new()));
         },
         move |connection| member(connection, room.clone()),
         page,

@@ -314,6 +314,15 @@ impl<W: Write> Handle<W> {
         refused
     }
 
+    /// Server, in the `connect` handler: answers the request after looking at it
+    /// ([`request`](Self::request): `Origin`, cookies, credentials, offered subprotocols) — accept with a
+    /// chosen subprotocol and headers, or refuse with a status, headers and a body.
+    pub fn decide(&mut self, decision: crate::engine::Decision) -> bool {
+        let done = self.engine.decide(decision).is_ok();
+        self.flush();
+        done
+    }
+
     /// Writes queued output to the socket. A `WouldBlock` keeps the rest queued
     /// ([`buffered_amount`](Self::buffered_amount)); any other error marks the socket failed.
     pub(crate) fn flush(&mut self) {

@@ -49,7 +49,7 @@ use futures_core::Stream;
 use futures_sink::Sink;
 use websocket_driver::{Instant, Role, State};
 
-use crate::engine::{self, Engine, Event};
+use crate::engine::{self, Decision, Engine, Event, RequestHead};
 use crate::{CloseEvent, Message, Options};
 
 /// What the stream yields and the sink takes: a message, a ping, a pong or the close (RFC 6455 §5.5,
@@ -112,6 +112,9 @@ impl From<engine::Error> for Error {
         Error::WebSocket(e)
     }
 }
+
+/// The application's decision on a request, in `accept_with`.
+type Decide<'a> = Box<dyn FnOnce(&RequestHead) -> Decision + Send + 'a>;
 
 /// The connection's state, shared by the reader and the writer after a split.
 struct Inner<S> {
@@ -350,8 +353,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
-    async fn handshake(mut self) -> io::Result<Self> {
+    async fn handshake(
+        mut self,
+        mut decide: Option<Decide<'_>>,
+    ) -> io::Result<Self> {
         let mut failure = None;
+        let mut refused = false;
         loop {
             let now = self.inner.now();
             if let Some(event) = self.inner.engine.next_event(now) {
@@ -361,7 +368,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                         return Ok(self);
                     }
                     Event::Connect(head) if head.websocket => {
-                        let _ = self.inner.engine.accept();
+                        match decide.take().map(|decide| decide(&head)) {
+                            Some(decision) => {
+                                refused = matches!(decision, Decision::Refuse { .. });
+                                let _ = self.inner.engine.decide(decision);
+                                if refused {
+                                    self.write_all_out().await?;
+                                    let _ = self.inner.io.shutdown().await;
+                                    return Err(io::Error::new(
+                                        io::ErrorKind::PermissionDenied,
+                                        "the request was refused",
+                                    ));
+                                }
+                            }
+                            None => {
+                                let _ = self.inner.engine.accept();
+                            }
+                        }
                     }
                     Event::Connect(_) => {
                         let _ = self.inner.engine.refuse(400, "Not a WebSocket request");
@@ -379,7 +402,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                         } else {
                             close.reason
                         });
-                        return Err(io::Error::new(io::ErrorKind::ConnectionRefused, reason));
+                        let kind = if refused {
+                            io::ErrorKind::PermissionDenied
+                        } else {
+                            io::ErrorKind::ConnectionRefused
+                        };
+                        return Err(io::Error::new(kind, reason));
                     }
                     _ => {}
                 }
@@ -471,7 +499,24 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<WebSocketStream<S>> {
     let mut engine = Engine::server(options);
     setup(&mut engine);
-    WebSocketStream::new(engine, io).handshake().await
+    WebSocketStream::new(engine, io).handshake(None).await
+}
+
+/// Server: as [`accept`], with `decide` looking at the whole request first — method, target, every
+/// header (`Origin`, `Cookie`, `Authorization`), the offered subprotocols and extensions — and answering
+/// with a [`Decision`]: accept (with a subprotocol and headers) or refuse (status, headers, body; then an
+/// `Err` of kind `PermissionDenied`). RFC 6455 §10.2: check `Origin` against cross-site use.
+pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
+    io: S,
+    options: Options,
+    setup: impl FnOnce(&mut Engine),
+    decide: impl FnOnce(&RequestHead) -> Decision + Send,
+) -> io::Result<WebSocketStream<S>> {
+    let mut engine = Engine::server(options);
+    setup(&mut engine);
+    WebSocketStream::new(engine, io)
+        .handshake(Some(Box::new(decide)))
+        .await
 }
 
 /// Client: opens the WebSocket at `url` over `io` (a TCP stream to its host, or a TLS stream for `wss:`).
@@ -484,7 +529,7 @@ pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
     let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
     setup(&mut engine);
     engine.start().map_err(io::Error::other)?;
-    WebSocketStream::new(engine, io).handshake().await
+    WebSocketStream::new(engine, io).handshake(None).await
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {

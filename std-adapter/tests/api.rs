@@ -292,3 +292,32 @@ fn would_block_keeps_the_output_queued() {
     let request = String::from_utf8(client.socket().written.clone()).unwrap();
     assert!(request.starts_with("GET / HTTP/1.1\r\n") && request.ends_with("\r\n\r\n"));
 }
+
+#[test]
+fn on_connect_sees_the_whole_request_and_decides() {
+    // The original's `env`: on_connect sees every header (here Origin and a cookie) and refuses with its
+    // own status, headers and body; the request's Debug hides the cookie.
+    let mut server = Driver::server(Vec::new(), Options::new());
+    server.on_connect(|ws, ()| {
+        let request = ws.request().unwrap().clone();
+        assert_eq!(request.origin(), Some("https://evil.example"));
+        assert_eq!(request.cookie("session"), Some("abc"));
+        assert!(!format!("{request:?}").contains("abc"), "{request:?}");
+        ws.decide(websocket_driver_std::engine::Decision::Refuse {
+            status: 403,
+            headers: vec![("X-Why".into(), "origin".into())],
+            body: b"forbidden origin".to_vec(),
+        });
+    });
+    server.parse(
+        b"GET / HTTP/1.1\r\nHost: a\r\nOrigin: https://evil.example\r\nCookie: session=abc\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    let out = String::from_utf8_lossy(server.socket()).into_owned();
+    assert!(out.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{out}");
+    assert!(
+        out.contains("X-Why: origin\r\n") && out.ends_with("forbidden origin"),
+        "{out}"
+    );
+    assert_eq!(server.state(), ReadyState::Closed);
+}

@@ -111,7 +111,7 @@ fn server_drops_a_connection_whose_request_never_completes() {
             options,
             |_| {},
             |_: Connection<TcpStream>| panic!("no WebSocket connection opens"),
-            |_: &str, _: &str, _: TcpStream| panic!("no request completes"),
+            |_, _, _: TcpStream| panic!("no request completes"),
         );
     });
     let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -309,3 +309,63 @@ fn two_thousand_concurrent_connections() {
         }
     });
 }
+
+#[tokio::test]
+async fn accept_with_sees_the_request_first() {
+    // RFC 6455 §10.2 (tokio): the decision sees Origin and cookies; a foreign origin gets the callback's
+    // 403; an allowed one gets the subprotocol it chose.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut results = Vec::new();
+        for _ in 0..2 {
+            let (socket, _) = listener.accept().await.unwrap();
+            let result = websocket_driver_std::tokio::accept_with(
+                socket,
+                Options::new(),
+                |_| {},
+                |request| {
+                    if request.origin() != Some("https://ok.example") {
+                        return websocket_driver_std::engine::Decision::refuse(403, "no");
+                    }
+                    assert_eq!(request.cookie("id"), Some("7"));
+                    websocket_driver_std::engine::Decision::accept_protocol("b")
+                },
+            )
+            .await;
+            results.push(
+                result
+                    .map(|ws| ws.driver().protocol().map(str::to_owned))
+                    .map_err(|e| e.kind()),
+            );
+        }
+        results
+    });
+    let mut socket = TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\nOrigin: https://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).await.unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 403 Forbidden\r\n") && answer.ends_with("\r\n\r\nno"),
+        "{answer}"
+    );
+    let io = TcpStream::connect(addr).await.unwrap();
+    let ws = connect(
+        io,
+        &format!("ws://{addr}/"),
+        Options::new().protocols(["a", "b"]),
+        |e| {
+            e.set_header("Origin", "https://ok.example");
+            e.set_header("Cookie", "id=7");
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(ws.driver().protocol(), Some("b"));
+    let results = server.await.unwrap();
+    assert_eq!(results[0], Err(std::io::ErrorKind::PermissionDenied));
+    assert_eq!(results[1], Ok(Some("b".to_owned())));
+}

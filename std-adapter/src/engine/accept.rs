@@ -4,9 +4,9 @@
 //!
 //! The core writes the answer; this file only gathers what goes into it.
 
-use websocket_driver::{Accept, HandshakeCallError, Request};
+use websocket_driver::{Accept, HandshakeCallError, Refusal, Request};
 
-use super::{Engine, Error, Event};
+use super::{Decision, Engine, Error, Event};
 use crate::message::CloseEvent;
 use crate::negotiation::negotiate;
 
@@ -33,7 +33,7 @@ impl Engine {
             .map(|(name, value)| websocket_driver::Header { name, value })
             .collect();
         let request = Request::new(method, target, 1, &headers);
-        let _ = engine.answer(&request, None); // its events follow from `next_event`
+        let _ = engine.answer(&request, None, None); // its events follow from `next_event`
         let mut rest = body;
         while !rest.is_empty() {
             let n = engine.receive(rest);
@@ -66,7 +66,63 @@ impl Engine {
             .map(|(name, value)| websocket_driver::Header { name, value })
             .collect();
         let request = Request::new(&method, &target, minor, &headers);
-        self.answer(&request, Some(()))
+        self.answer(&request, Some(()), None)
+    }
+
+    /// Server, raw mode: answers the request reported by [`Event::Connect`] as the application decided
+    /// after looking at it (its `Origin`, cookies, credentials, offered subprotocols): accept with the
+    /// subprotocol it chose (if the client offered it, H4) and extra headers, or refuse with a status,
+    /// headers and a body.
+    pub fn decide(&mut self, decision: Decision) -> Result<(), Error> {
+        match decision {
+            Decision::Accept { protocol, headers } => {
+                self.custom_headers.extend(headers);
+                let Some(request) = self.core.request(&self.rx) else {
+                    return Err(Error::Closed);
+                };
+                let head: Vec<(String, Vec<u8>)> = request
+                    .headers()
+                    .map(|h| (h.name.to_owned(), h.value.to_vec()))
+                    .collect();
+                let (method, target, minor) = (
+                    request.method().to_owned(),
+                    request.target().to_owned(),
+                    request.minor_version(),
+                );
+                let headers: Vec<websocket_driver::Header<'_>> = head
+                    .iter()
+                    .map(|(name, value)| websocket_driver::Header { name, value })
+                    .collect();
+                let request = Request::new(&method, &target, minor, &headers);
+                self.answer(&request, Some(()), Some(protocol))
+            }
+            Decision::Refuse {
+                status,
+                headers,
+                body,
+            } => {
+                let headers: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                self.grow_tx(
+                    body.len()
+                        + 512
+                        + headers
+                            .iter()
+                            .map(|(n, v)| n.len() + v.len() + 4)
+                            .sum::<usize>(),
+                );
+                let refusal = Refusal {
+                    status,
+                    headers: &headers,
+                    body: &body,
+                };
+                self.core
+                    .refuse_with(&mut self.rx, &mut self.tx, &refusal)
+                    .map_err(Error::Send)
+            }
+        }
     }
 
     /// Refuses the pending request with `status` and a one-line `reason` (H3), or answers a request
@@ -79,13 +135,23 @@ impl Engine {
     }
 
     /// Negotiates and lets the core answer: through `accept` (raw mode, `raw` set) or `accept_request`.
-    fn answer(&mut self, request: &Request<'_>, raw: Option<()>) -> Result<(), Error> {
+    /// `choice` is the application's subprotocol decision, when it made one.
+    fn answer(
+        &mut self,
+        request: &Request<'_>,
+        raw: Option<()>,
+        choice: Option<Option<String>>,
+    ) -> Result<(), Error> {
         self.started = true;
         self.buffers_for_poll();
         let extensions = std::mem::take(&mut self.extensions);
+        let supported = match &choice {
+            Some(chosen) => chosen.iter().cloned().collect(),
+            None => self.options.protocols.clone(),
+        };
         let negotiated = match negotiate(
             request.headers().map(|h| (h.name, h.value)),
-            &self.options.protocols,
+            &supported,
             extensions,
         ) {
             Ok(negotiated) => negotiated,

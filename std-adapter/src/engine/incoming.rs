@@ -42,6 +42,52 @@ impl RequestHead {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_slice())
     }
+
+    /// The first header named `name` as text, if it is UTF-8.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The `Origin` header (RFC 6454; RFC 6455 §10.2: check it to refuse cross-site requests).
+    pub fn origin(&self) -> Option<&str> {
+        self.header_str("origin")
+    }
+
+    /// The subprotocols the client offered, in its order (RFC 6455 §4.2.1, every
+    /// `Sec-WebSocket-Protocol` header, comma-separated).
+    pub fn protocols(&self) -> Vec<&str> {
+        self.all("sec-websocket-protocol")
+    }
+
+    /// The extension offers, as listed (RFC 6455 §9.1; every `Sec-WebSocket-Extensions` header).
+    pub fn extensions(&self) -> Vec<&str> {
+        self.all("sec-websocket-extensions")
+    }
+
+    /// The value of each `name` cookie the client sent (RFC 6265 §5.4).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.all("cookie").into_iter().find_map(|pair| {
+            let (n, v) = pair.split_once('=')?;
+            (n.trim() == name).then(|| v.trim())
+        })
+    }
+
+    /// Every element of every `name` header, comma- or (for `Cookie`) semicolon-separated, trimmed.
+    fn all(&self, name: &str) -> Vec<&str> {
+        let separator = if name.eq_ignore_ascii_case("cookie") {
+            ';'
+        } else {
+            ','
+        };
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+            .flat_map(|v| v.split(separator))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
 }
 
 /// Credentials are never printed: `Cookie`, `Authorization` and `Proxy-Authorization` values show as

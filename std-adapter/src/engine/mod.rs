@@ -65,6 +65,57 @@ pub enum Event {
     Error(Error),
 }
 
+/// How a server answers a request it has looked at ([`Engine::decide`]; issue: Origin checks and
+/// authentication before accepting, RFC 6455 §10.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Accept, with the subprotocol chosen from the ones the client offered (none: no subprotocol) and
+    /// extra response headers.
+    Accept {
+        /// The subprotocol (H4); ignored unless the client offered it.
+        protocol: Option<String>,
+        /// Extra response headers (H1).
+        headers: Vec<(String, String)>,
+    },
+    /// Refuse with a status, headers and a body (403 for a foreign `Origin`, 401 with
+    /// `WWW-Authenticate`…).
+    Refuse {
+        /// The HTTP status.
+        status: u16,
+        /// Extra response headers.
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: Vec<u8>,
+    },
+}
+
+impl Decision {
+    /// Accept with no subprotocol and no extra header.
+    pub fn accept() -> Self {
+        Decision::Accept {
+            protocol: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Accept with this subprotocol, if the client offered it.
+    pub fn accept_protocol(protocol: &str) -> Self {
+        Decision::Accept {
+            protocol: Some(protocol.to_owned()),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Refuse with `status` and a text body.
+    pub fn refuse(status: u16, body: &str) -> Self {
+        Decision::Refuse {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+}
+
 /// Why something failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

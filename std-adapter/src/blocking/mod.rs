@@ -7,14 +7,19 @@
 //! never our memory), and its timers bound every read. Nothing here decides anything about the protocol.
 
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant as StdInstant};
 
 use websocket_driver::{Instant, State};
 
-use crate::engine::{Engine, Event};
+use crate::engine::{Decision, Engine, Event, RequestHead};
+
+mod serve;
+mod split;
+
 use crate::{CloseEvent, ErrorEvent, Message, Options};
+pub use serve::{ServeOptions, serve, serve_with};
+pub use split::{Reader, Writer};
 
 /// What [`Connection::recv`] returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,13 +56,14 @@ type ReadTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 pub enum Accepted<S: Read + Write> {
     /// A WebSocket connection, open.
     WebSocket(Box<Connection<S>>),
-    /// A plain HTTP request (method, target) and the stream, for the application to answer.
+    /// A plain HTTP request, for the application to answer: its head, the body bytes that arrived with
+    /// it (H6: never lost, never parsed as frames), and the stream, positioned after them.
     Http {
-        /// The request method.
-        method: String,
-        /// The request target.
-        target: String,
-        /// The stream, positioned after the request head.
+        /// The request head.
+        request: RequestHead,
+        /// Body bytes read with the head (the rest, if any, is still in the stream).
+        body: Vec<u8>,
+        /// The stream.
         stream: S,
     },
 }
@@ -322,36 +328,70 @@ impl Connection<TcpStream> {
     }
 }
 
-/// Reads the request on a new server connection: a WebSocket upgrade is accepted (after `setup`) and
-/// returned open; any other request is returned for the application to answer.
+/// Reads the request on a new server connection: a WebSocket upgrade is accepted (after `setup`) with
+/// the options' subprotocols and returned open; any other request is returned for the application to
+/// answer.
 pub fn accept<S: Read + Write>(
     stream: S,
     options: Options,
     setup: impl FnOnce(&mut Engine),
 ) -> io::Result<Accepted<S>> {
-    accept_timed(stream, options, setup, None)
+    accept_timed(stream, options, setup, |_| None, None)
+}
+
+/// As [`accept`], with `decide` looking at the whole request first — method, target, every header
+/// (`Origin`, `Cookie`, `Authorization`), the offered subprotocols and extensions — and answering with a
+/// [`Decision`]: accept (with a subprotocol and headers) or refuse (status, headers, body). A refused
+/// request is an `Err` of kind `PermissionDenied` once the refusal is written.
+pub fn accept_with<S: Read + Write>(
+    stream: S,
+    options: Options,
+    setup: impl FnOnce(&mut Engine),
+    decide: impl FnOnce(&RequestHead) -> Decision,
+) -> io::Result<Accepted<S>> {
+    accept_timed(stream, options, setup, |head| Some(decide(head)), None)
 }
 
 fn accept_timed<S: Read + Write>(
     stream: S,
     options: Options,
     setup: impl FnOnce(&mut Engine),
+    decide: impl FnOnce(&RequestHead) -> Option<Decision>,
     timer: Option<ReadTimeout<S>>,
 ) -> io::Result<Accepted<S>> {
     let mut engine = Engine::server(options);
     setup(&mut engine);
     let mut connection = Connection::new(engine, stream, timer);
+    let mut decide = Some(decide);
     let mut failure = None;
+    let mut refused = false;
     loop {
         match connection.next()? {
             Some(Event::Connect(head)) if head.websocket => {
-                let _ = connection.engine.accept();
+                let decision = decide.take().and_then(|decide| decide(&head));
+                refused = matches!(decision, Some(Decision::Refuse { .. }));
+                let _ = match decision {
+                    Some(decision) => connection.engine.decide(decision),
+                    None => connection.engine.accept(),
+                };
                 connection.write_out()?;
+                if refused {
+                    return Err(io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        "the request was refused",
+                    ));
+                }
             }
-            Some(Event::Connect(head)) => {
+            Some(Event::Connect(request)) => {
+                // H6: what arrived after the head is its body; hand it over with the stream.
+                let mut body = Vec::new();
+                let now = connection.now();
+                while let Some(Event::Body(bytes)) = connection.engine.next_event(now) {
+                    body.extend_from_slice(&bytes);
+                }
                 return Ok(Accepted::Http {
-                    method: head.method,
-                    target: head.target,
+                    request,
+                    body,
                     stream: connection.into_untimed_stream(),
                 });
             }
@@ -363,7 +403,12 @@ fn accept_timed<S: Read + Write>(
                 } else {
                     close.reason
                 });
-                return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
+                let kind = if refused {
+                    io::ErrorKind::PermissionDenied
+                } else {
+                    io::ErrorKind::InvalidData
+                };
+                return Err(io::Error::new(kind, reason));
             }
             Some(_) => {}
             None => {
@@ -374,47 +419,4 @@ fn accept_timed<S: Read + Write>(
             }
         }
     }
-}
-
-/// Serves `listener` with a thread per connection: each WebSocket connection goes to `handler`; plain
-/// HTTP requests to `http` (which writes its own answer). Returns only on a listener error.
-pub fn serve<H, P>(
-    listener: TcpListener,
-    options: Options,
-    setup: fn(&mut Engine),
-    handler: H,
-    http: P,
-) -> io::Result<()>
-where
-    H: Fn(Connection<TcpStream>) + Send + Sync + 'static,
-    P: Fn(&str, &str, TcpStream) + Send + Sync + 'static,
-{
-    let handler = Arc::new(handler);
-    let http = Arc::new(http);
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(stream) => stream,
-            Err(e)
-                if e.kind() == io::ErrorKind::ConnectionAborted
-                    || e.kind() == io::ErrorKind::Interrupted =>
-            {
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let (handler, http, options) = (handler.clone(), http.clone(), options.clone());
-        std::thread::spawn(move || {
-            let _ = stream.set_nodelay(true);
-            match accept_timed(stream, options, setup, Some(TcpStream::set_read_timeout)) {
-                Ok(Accepted::WebSocket(connection)) => handler(*connection),
-                Ok(Accepted::Http {
-                    method,
-                    target,
-                    stream,
-                }) => http(&method, &target, stream),
-                Err(_) => {}
-            }
-        });
-    }
-    Ok(())
 }
