@@ -18,7 +18,7 @@ use crate::mask_source::MaskSource;
 use super::HandshakeCallError;
 
 impl Driver {
-    /// Client: the response head reported by [`Event::Response`] while it waits for
+    /// Client: the response head reported by [`Event::Response`](crate::Event::Response) while it waits for
     /// [`check_response`](Self::check_response), or the one that failed the checks, until the next
     /// `poll` (H9: status and headers stay readable after a failure).
     pub fn response<'r, S: AsRef<[u8]> + AsMut<[u8]>>(
@@ -73,11 +73,11 @@ impl Driver {
         Ok(())
     }
 
-    /// Client: finishes the opening handshake after [`Event::Response`], with the subprotocols offered
+    /// Client: finishes the opening handshake after [`Event::Response`](crate::Event::Response), with the subprotocols offered
     /// to [`start`](Self::start) — the same list: the driver keeps none of it (RFC 6455 §4.1, H9). The
     /// server's choice must be one of them, compared exactly (absent is fine), and extensions may be
     /// answered only if some were offered. On success the response head is consumed, frames queued
-    /// before are released (S2), [`Event::Open`] follows at the next `poll`, and the chosen
+    /// before are released (S2), [`Event::Open`](crate::Event::Open) follows at the next `poll`, and the chosen
     /// subprotocol's index in `protocols` is returned. On failure the connection is closed (the close
     /// event follows) and the head stays readable through [`response`](Self::response) until the next
     /// `poll`.
@@ -114,7 +114,7 @@ impl Driver {
     }
 
     /// Client: queues `CONNECT` for `target` to the HTTP proxy at `proxy` (H11). After
-    /// [`Event::ProxyConnected`] (and TLS, for `wss:`), call [`start`](Self::start).
+    /// [`Event::ProxyConnected`](crate::Event::ProxyConnected) (and TLS, for `wss:`), call [`start`](Self::start).
     pub fn connect_proxy<T>(
         &mut self,
         tx: &mut TxRing<T>,

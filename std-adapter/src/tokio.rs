@@ -353,10 +353,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
-    async fn handshake(
-        mut self,
-        mut decide: Option<Decide<'_>>,
-    ) -> io::Result<Self> {
+    async fn handshake(mut self, mut decide: Option<Decide<'_>>) -> io::Result<Self> {
         let mut failure = None;
         let mut refused = false;
         loop {
