@@ -35,6 +35,57 @@
 //! message arrives in chunks and is assembled once); output the peer causes stays under
 //! `Options::transmit_buffer` plus one frame, because the engine stops reading above it.
 //!
+//! ## Blocking quick start
+//! A server that checks `Origin` before accepting (RFC 6455 §10.2) and echoes, a thread per connection:
+//! ```no_run
+//! use websocket_driver_std::blocking::{Incoming, ServeOptions, serve_with};
+//! use websocket_driver_std::engine::Decision;
+//! use websocket_driver_std::{Options, PermessageDeflate};
+//!
+//! let listener = std::net::TcpListener::bind("127.0.0.1:9001")?;
+//! serve_with(
+//!     listener,
+//!     ServeOptions::new(Options::new()).max_connections(500),
+//!     |engine| {
+//!         engine.add_extension(Box::new(PermessageDeflate::new()));
+//!     },
+//!     |request| match request.origin() {
+//!         Some("https://app.example") | None => None, // accept (None: a non-browser client)
+//!         Some(_) => Some(Decision::refuse(403, "cross-site WebSocket refused")),
+//!     },
+//!     |mut connection| {
+//!         while let Ok(Some(incoming)) = connection.recv() {
+//!             if let Incoming::Message(message) = incoming {
+//!                 let _ = connection.send(message);
+//!             }
+//!         }
+//!     },
+//!     |_request, _body, _stream| {}, // plain HTTP on the same port: answer it here
+//! )?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//! A client: `blocking::Connection::connect(url, options, setup)`, then `send` and `recv`; `split()`
+//! gives a reader and a writer for two threads. The tokio face is in [`tokio`].
+//!
+//! ## Security
+//! - **Defaults.** `blocking::serve` drops a handshake not completed in 10 s (a slowloris peer holds a
+//!   thread that long at most), pings a connection silent for 30 s and closes it (1006) if it stays
+//!   silent 20 s more, and answers a connection over the cap (1024) with 503 — see
+//!   [`ServeOptions`](crate::blocking::ServeOptions). Elsewhere the handshake timeout and keepalive are
+//!   off unless set in [`Options`]; the closing handshake is bounded by `close_timeout` (5 s) everywhere.
+//! - **Limits.** A request or response head is at most 8 KiB and 64 header lines (431 otherwise); a
+//!   message at most `max_length` (2^26 − 1 bytes; 1009 otherwise), checked from the frame header
+//!   before the payload is buffered and again after inflating (no decompression bomb); control frames
+//!   125 bytes. The legacy drafts are off.
+//! - **Origin checking.** Browsers send `Origin`, and cookies go along with a cross-site WebSocket
+//!   request: a server that authenticates by cookie must check `Origin` before accepting (cross-site
+//!   WebSocket hijacking). Every face gives the whole request to a decision first:
+//!   `blocking::{accept_with, serve_with}`, `tokio::accept_with`, and `on_connect` +
+//!   [`Handle::decide`] in the callback API. The request's `Debug` hides `Cookie`, `Authorization` and
+//!   `Proxy-Authorization`.
+//! - **Memory per connection** is bounded by construction (table above): no face keeps an unbounded
+//!   queue, and a peer that does not read what we send stops our reading.
+//!
 //! | the original | here |
 //! |---|---|
 //! | `websocket.server(socket)` | [`Driver::server`] |
