@@ -496,7 +496,9 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<WebSocketStream<S>> {
     let mut engine = Engine::server(options);
     setup(&mut engine);
-    WebSocketStream::new(engine, io).handshake(None).await
+    // Boxed: the handshake's state lives on the heap only while it runs, so the caller's task keeps
+    // just the open stream afterwards (an idle connection's task stays small).
+    Box::pin(WebSocketStream::new(engine, io).handshake(None)).await
 }
 
 /// Server: as [`accept`], with `decide` looking at the whole request first — method, target, every
@@ -511,9 +513,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<WebSocketStream<S>> {
     let mut engine = Engine::server(options);
     setup(&mut engine);
-    WebSocketStream::new(engine, io)
-        .handshake(Some(Box::new(decide)))
-        .await
+    Box::pin(WebSocketStream::new(engine, io).handshake(Some(Box::new(decide)))).await
 }
 
 /// Client: opens the WebSocket at `url` over `io` (a TCP stream to its host, or a TLS stream for `wss:`).
@@ -526,7 +526,9 @@ pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
     let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
     setup(&mut engine);
     engine.start().map_err(io::Error::other)?;
-    WebSocketStream::new(engine, io).handshake(None).await
+    // Boxed: the handshake's state lives on the heap only while it runs, so the caller's task keeps
+    // just the open stream afterwards (an idle connection's task stays small).
+    Box::pin(WebSocketStream::new(engine, io).handshake(None)).await
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
