@@ -35,6 +35,43 @@
 //! message arrives in chunks and is assembled once); output the peer causes stays under
 //! `Options::transmit_buffer` plus one frame, because the engine stops reading above it.
 //!
+//! Measured end to end (`../shared/bench-load/idle.sh`: 10,000 idle connections on loopback, server RSS
+//! growth / N, one run) for the `echo_server` example on tokio: **3.2 KB per connection plain, 14.4 KB with
+//! permessage-deflate negotiated** (the default answer, one compressed message each); in the same run
+//! fastwebsockets held 6.4 KB and tokio-websockets 7.0 KB (neither negotiates deflate).
+//!
+//! ## Tokio quick start
+//! An echo server with keepalive; each connection's task holds only its stream while idle:
+//! ```no_run
+//! use futures_util::{SinkExt, StreamExt};
+//! use websocket_driver_std::tokio::{Item, accept};
+//! use websocket_driver_std::{Options, PermessageDeflate};
+//!
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+//! loop {
+//!     let (socket, _) = listener.accept().await?;
+//!     tokio::spawn(async move {
+//!         let options = Options::new().ping_interval(Some(std::time::Duration::from_secs(30)));
+//!         let mut ws = accept(socket, options, |engine| {
+//!             engine.add_extension(Box::new(PermessageDeflate::new()));
+//!         })
+//!         .await?;
+//!         while let Some(item) = ws.next().await {
+//!             match item? {
+//!                 Item::Message(message) => ws.send(message).await?,
+//!                 Item::Close(event) => println!("closed: {} {}", event.code, event.reason),
+//!                 _ => {} // pings are answered already
+//!             }
+//!         }
+//!         Ok::<_, websocket_driver_std::tokio::Error>(())
+//!     });
+//! }
+//! # }
+//! ```
+//! `split()` gives a reader and a writer for two tasks; `close(code, reason)` closes gracefully;
+//! `accept_with` decides on the request first (see Security).
+//!
 //! ## Blocking quick start
 //! A server that checks `Origin` before accepting (RFC 6455 §10.2) and echoes, a thread per connection:
 //! ```no_run
