@@ -369,3 +369,71 @@ async fn accept_with_sees_the_request_first() {
     assert_eq!(results[0], Err(std::io::ErrorKind::PermissionDenied));
     assert_eq!(results[1], Ok(Some("b".to_owned())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_from_0_bytes_to_16_mib_and_pings_both_ways() {
+    // F15 F13 X5 (tokio): each size echoed byte-exact, deflate off and on (really negotiated); a ping
+    // each way is answered with its pong.
+    for deflate in [false, true] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            let mut ws = accept(socket, Options::new(), |e| {
+                if deflate {
+                    e.add_extension(Box::new(websocket_driver_std::PermessageDeflate::new()));
+                }
+            })
+            .await
+            .unwrap();
+            ws.send(Item::Ping(b"from server".to_vec())).await.unwrap();
+            let mut pong = false;
+            while let Some(item) = ws.next().await {
+                match item.unwrap() {
+                    Item::Message(m) => ws.send(m).await.unwrap(),
+                    Item::Pong(p) => pong = p == b"from server",
+                    _ => {}
+                }
+            }
+            pong
+        });
+        let io = TcpStream::connect(addr).await.unwrap();
+        let mut ws = connect(io, &format!("ws://{addr}/"), Options::new(), |e| {
+            if deflate {
+                e.add_extension(Box::new(websocket_driver_std::PermessageDeflate::new()));
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            ws.driver().extensions().active().count(),
+            usize::from(deflate)
+        );
+        let mut saw_ping = false;
+        for len in [0usize, 1, 125, 126, 65535, 65536, 1 << 20, 16 << 20] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 253) as u8).collect();
+            ws.send(Message::Binary(data.clone())).await.unwrap();
+            loop {
+                match ws.next().await.unwrap().unwrap() {
+                    Item::Message(Message::Binary(echo)) => {
+                        assert!(echo == data, "{len} bytes, deflate {deflate}");
+                        break;
+                    }
+                    Item::Ping(p) => saw_ping = p == b"from server",
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        assert!(saw_ping, "the server's ping arrived");
+        ws.send(Item::Ping(b"from client".to_vec())).await.unwrap();
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            Item::Pong(b"from client".to_vec())
+        );
+        assert_eq!(ws.close(1000, "").await.unwrap().code, 1000);
+        assert!(
+            server.await.unwrap(),
+            "the client answered the server's ping"
+        );
+    }
+}
