@@ -44,10 +44,9 @@ fn main() -> std::io::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
-        eprintln!(
-            "echo server on ws://{} ({threads} threads)",
-            listener.local_addr()?
-        );
+        // Scripts read the port from this exact line (scripts/interop-peers.sh).
+        eprintln!("echo server on ws://{}", listener.local_addr()?);
+        eprintln!("({threads} worker threads)");
         let options = Options::new()
             .max_length(1 << 26)
             .handshake_timeout(Some(Duration::from_secs(10)));
