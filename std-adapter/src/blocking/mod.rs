@@ -68,6 +68,28 @@ pub enum Accepted<S: Read + Write> {
     },
 }
 
+/// Writes everything `engine` has queued to `out`, blocking, then flushes.
+fn write_output(engine: &mut Engine, out: &mut impl Write) -> io::Result<()> {
+    let mut wrote = false;
+    loop {
+        let bytes = engine.output();
+        if bytes.is_empty() {
+            break;
+        }
+        match out.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => engine.consume_output(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        wrote = true;
+    }
+    if wrote {
+        out.flush()?;
+    }
+    Ok(())
+}
+
 impl<S: Read + Write> Connection<S> {
     fn new(engine: Engine, stream: S, timer: Option<ReadTimeout<S>>) -> Self {
         Connection {
@@ -205,24 +227,7 @@ impl<S: Read + Write> Connection<S> {
 
     /// Writes everything the engine has queued to the stream.
     fn write_out(&mut self) -> io::Result<()> {
-        let mut wrote = false;
-        loop {
-            let out = self.engine.output();
-            if out.is_empty() {
-                break;
-            }
-            match self.stream.write(out) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.engine.consume_output(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-            wrote = true;
-        }
-        if wrote {
-            self.stream.flush()?;
-        }
-        Ok(())
+        write_output(&mut self.engine, &mut self.stream)
     }
 
     /// The next thing that happened, blocking until something does; `None` once the connection is closed

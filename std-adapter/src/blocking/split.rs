@@ -4,7 +4,7 @@
 //! shared behind a lock taken only to hand bytes in, take events, and write output — so automatic pongs
 //! and the close echo go out while only the reader runs, and a message is sent while the reader waits.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant as StdInstant};
@@ -29,24 +29,7 @@ impl Shared {
     }
 
     fn write_out(&mut self) -> io::Result<()> {
-        let mut wrote = false;
-        loop {
-            let out = self.engine.output();
-            if out.is_empty() {
-                break;
-            }
-            match self.out.write(out) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.engine.consume_output(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-            wrote = true;
-        }
-        if wrote {
-            self.out.flush()?;
-        }
-        Ok(())
+        super::write_output(&mut self.engine, &mut self.out)
     }
 }
 

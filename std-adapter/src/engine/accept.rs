@@ -49,24 +49,7 @@ impl Engine {
     /// headers and extensions (H1, H4, X2). A request that cannot be accepted is refused (400 or 426)
     /// and its error and close events follow.
     pub fn accept(&mut self) -> Result<(), Error> {
-        let Some(request) = self.core.request(&self.rx) else {
-            return Err(Error::Closed);
-        };
-        let head: Vec<(String, Vec<u8>)> = request
-            .headers()
-            .map(|h| (h.name.to_owned(), h.value.to_vec()))
-            .collect();
-        let (method, target, minor) = (
-            request.method().to_owned(),
-            request.target().to_owned(),
-            request.minor_version(),
-        );
-        let headers: Vec<websocket_driver::Header<'_>> = head
-            .iter()
-            .map(|(name, value)| websocket_driver::Header { name, value })
-            .collect();
-        let request = Request::new(&method, &target, minor, &headers);
-        self.answer(&request, Some(()), None)
+        self.answer_reported(None)
     }
 
     /// Server, raw mode: answers the request reported by [`Event::Connect`] as the application decided
@@ -77,24 +60,7 @@ impl Engine {
         match decision {
             Decision::Accept { protocol, headers } => {
                 self.custom_headers.extend(headers);
-                let Some(request) = self.core.request(&self.rx) else {
-                    return Err(Error::Closed);
-                };
-                let head: Vec<(String, Vec<u8>)> = request
-                    .headers()
-                    .map(|h| (h.name.to_owned(), h.value.to_vec()))
-                    .collect();
-                let (method, target, minor) = (
-                    request.method().to_owned(),
-                    request.target().to_owned(),
-                    request.minor_version(),
-                );
-                let headers: Vec<websocket_driver::Header<'_>> = head
-                    .iter()
-                    .map(|(name, value)| websocket_driver::Header { name, value })
-                    .collect();
-                let request = Request::new(&method, &target, minor, &headers);
-                self.answer(&request, Some(()), Some(protocol))
+                self.answer_reported(Some(protocol))
             }
             Decision::Refuse {
                 status,
@@ -132,6 +98,29 @@ impl Engine {
         self.core
             .refuse(&mut self.rx, &mut self.tx, status, reason)
             .map_err(Error::Send)
+    }
+
+    /// Raw mode: answers the request the core reported (its head, copied out of the receive buffer, which
+    /// the core's `accept` consumes), with the application's subprotocol `choice` if it made one.
+    fn answer_reported(&mut self, choice: Option<Option<String>>) -> Result<(), Error> {
+        let Some(request) = self.core.request(&self.rx) else {
+            return Err(Error::Closed);
+        };
+        let head: Vec<(String, Vec<u8>)> = request
+            .headers()
+            .map(|h| (h.name.to_owned(), h.value.to_vec()))
+            .collect();
+        let (method, target, minor) = (
+            request.method().to_owned(),
+            request.target().to_owned(),
+            request.minor_version(),
+        );
+        let headers: Vec<websocket_driver::Header<'_>> = head
+            .iter()
+            .map(|(name, value)| websocket_driver::Header { name, value })
+            .collect();
+        let request = Request::new(&method, &target, minor, &headers);
+        self.answer(&request, Some(()), choice)
     }
 
     /// Negotiates and lets the core answer: through `accept` (raw mode, `raw` set) or `accept_request`.
