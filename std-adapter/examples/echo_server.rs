@@ -46,7 +46,7 @@ fn main() -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
         // Scripts read the port from this exact line (scripts/interop-peers.sh).
         eprintln!("echo server on ws://{}", listener.local_addr()?);
-        eprintln!("({threads} worker threads)");
+        eprintln!("worker threads: {threads}");
         let options = Options::new()
             .max_length(1 << 26)
             .handshake_timeout(Some(Duration::from_secs(10)));
