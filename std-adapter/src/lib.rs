@@ -146,6 +146,8 @@ mod driver;
 pub mod engine;
 pub mod extensions;
 mod handlers;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod message;
 pub mod negotiation;
 mod options;

@@ -439,6 +439,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
+    /// A stream over a connection whose upgrade is already done, with an open engine — one that
+    /// [`Engine::accept_upgrade`] accepted, say (for an HTTP stack that writes the 101 itself).
+    pub fn from_engine(io: S, engine: Engine) -> Self {
+        WebSocketStream::new(engine, io)
+    }
+
     /// The engine, for its getters (`protocol`, `version`, `status`, `headers`, `extensions`).
     pub fn driver(&self) -> &Engine {
         &self.inner.engine

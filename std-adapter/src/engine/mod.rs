@@ -21,6 +21,7 @@ mod accept;
 mod buffers;
 mod incoming;
 mod outgoing;
+mod upgrade;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -39,6 +40,7 @@ use crate::options::Options;
 
 pub use buffers::Limits;
 pub use incoming::RequestHead;
+pub use upgrade::Upgrade;
 
 /// What the engine reports.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,114 @@
+//! hyper 1 and axum 0.8 (feature `hyper`, on by default): upgrade an HTTP request into our
+//! [`WebSocketStream`], with the same options, extension negotiation
+//! (permessage-deflate included) and request decision as the other faces (RFC 6455 §4.2).
+//!
+//! [`upgrade`] checks the request, returns the response to send — the 101, or a refusal — and, when it
+//! accepts, a future that resolves to the stream once hyper has switched the connection. In axum, a
+//! handler takes the whole request:
+//!
+//! ```no_run
+//! use axum::{Router, extract::Request, response::{IntoResponse, Response}, routing::any};
+//! use futures_util::{SinkExt, StreamExt};
+//! use websocket_driver_std::tokio::Item;
+//! use websocket_driver_std::{Options, PermessageDeflate};
+//!
+//! async fn echo(mut request: Request) -> Response {
+//!     let setup = |engine: &mut websocket_driver_std::engine::Engine| {
+//!         engine.add_extension(Box::new(PermessageDeflate::new()));
+//!     };
+//!     let (response, upgrading) =
+//!         websocket_driver_std::hyper::upgrade(&mut request, Options::new(), setup, |_| None);
+//!     if let Some(upgrading) = upgrading {
+//!         tokio::spawn(async move {
+//!             let Ok(mut ws) = upgrading.await else { return };
+//!             while let Some(Ok(Item::Message(message))) = ws.next().await {
+//!                 let _ = ws.send(message).await;
+//!             }
+//!         });
+//!     }
+//!     response.into_response()
+//! }
+//!
+//! let app: Router = Router::new().route("/", any(echo));
+//! ```
+//!
+//! Nothing here reads a frame: hyper moves the HTTP bytes, the engine the WebSocket ones.
+
+use std::future::Future;
+use std::io;
+
+use hyper_util::rt::TokioIo;
+
+use crate::Options;
+use crate::engine::{Decision, Engine, RequestHead, Upgrade};
+use crate::tokio::WebSocketStream;
+
+/// The upgraded connection's type.
+pub type Upgraded = TokioIo<hyper::upgrade::Upgraded>;
+
+/// Checks `request` as a WebSocket upgrade, lets `decide` see it (`None`: accept with the options'
+/// subprotocols), and negotiates the subprotocol and extensions (`setup` registers them, as in the other
+/// faces). Returns the response to send: `101 Switching Protocols` with a future that resolves to the
+/// stream once hyper switched the connection, or a refusal (400, 426, or the application's) and `None`.
+pub fn upgrade<B>(
+    request: &mut http::Request<B>,
+    options: Options,
+    setup: impl FnOnce(&mut Engine),
+    decide: impl FnOnce(&RequestHead) -> Option<Decision>,
+) -> (
+    http::Response<String>,
+    Option<impl Future<Output = io::Result<WebSocketStream<Upgraded>>> + Send + 'static>,
+) {
+    let mut engine = Engine::server(options);
+    setup(&mut engine);
+    let method = request.method().as_str().to_owned();
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let answer = engine.accept_upgrade(
+        &method,
+        &target,
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        decide,
+    );
+    match answer {
+        Upgrade::Accept(headers) => {
+            let on_upgrade = hyper::upgrade::on(request);
+            let mut response = http::Response::new(String::new());
+            *response.status_mut() = http::StatusCode::SWITCHING_PROTOCOLS;
+            extend(&mut response, headers);
+            let upgrading = async move {
+                let upgraded = on_upgrade.await.map_err(io::Error::other)?;
+                Ok(WebSocketStream::from_engine(TokioIo::new(upgraded), engine))
+            };
+            (response, Some(upgrading))
+        }
+        Upgrade::Refuse {
+            status,
+            headers,
+            body,
+        } => {
+            let mut response = http::Response::new(String::from_utf8_lossy(&body).into_owned());
+            *response.status_mut() =
+                http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST);
+            extend(&mut response, headers);
+            (response, None)
+        }
+    }
+}
+
+fn extend(response: &mut http::Response<String>, headers: Vec<(String, String)>) {
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+}
