@@ -36,19 +36,21 @@ const BUILTIN: &[&str] = &[
     "sec-websocket-extensions",
 ];
 
-/// What a client remembers of its request to check the response: the nonce behind its key, and
-/// whether it offered extensions.
+/// What a client remembers of its request to check the response (RFC 6455 §4.1): the nonce behind its
+/// key, and whether it offered extensions. The driver keeps one between `start` and `check_response`; a
+/// client whose HTTP stack sends the request and reads the response itself (hyper's client, say) uses
+/// one directly: [`Offer::new`], send [`key`](Self::key) and the offer's headers, then check the response
+/// with [`check_head`](Self::check_head) and [`check_choice`](Self::check_choice).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Offer {
+pub struct Offer {
     nonce: [u8; 16],
     extensions: bool,
 }
 
 impl Offer {
-    pub(crate) fn new(
-        request: &ClientRequest<'_>,
-        nonce: [u8; 16],
-    ) -> Result<Offer, HandshakeError> {
+    /// The offer of `request` with `nonce` (16 bytes from the mask source, RFC 6455 §4.1), or why the
+    /// request cannot be made (a subprotocol that is not a token list element, H8).
+    pub fn new(request: &ClientRequest<'_>, nonce: [u8; 16]) -> Result<Offer, HandshakeError> {
         for p in request.protocols {
             if !super::is_valid_header("Sec-WebSocket-Protocol", p) || p.contains(',') {
                 return Err(HandshakeError::InvalidHeader);
@@ -60,9 +62,14 @@ impl Offer {
         })
     }
 
+    /// The `Sec-WebSocket-Key` value to send: the nonce in base64 (RFC 6455 §4.1).
+    pub fn key(&self) -> [u8; 24] {
+        encode_nonce(&self.nonce)
+    }
+
     /// H9, in order, the checks that need nothing but the offer: status 101, `Upgrade: websocket`,
     /// `Connection` with `upgrade`, the accept value (RFC 6455 §4.1, items 1–4 of the client's checks).
-    pub(crate) fn check_head(&self, response: &Response<'_>) -> Result<(), HandshakeError> {
+    pub fn check_head(&self, response: &Response<'_>) -> Result<(), HandshakeError> {
         if response.status() != 101 {
             return Err(HandshakeError::UnexpectedStatus(response.status()));
         }
@@ -85,7 +92,7 @@ impl Offer {
     /// H9, the rest in order: a subprotocol we offered, compared exactly with `offered` (or none), then
     /// extensions only if we offered some (RFC 6455 §4.1, items 5–6). Returns the index of the chosen
     /// subprotocol in `offered`.
-    pub(crate) fn check_choice(
+    pub fn check_choice(
         &self,
         response: &Response<'_>,
         offered: &[&str],

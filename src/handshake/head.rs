@@ -181,6 +181,16 @@ pub struct Response<'a> {
 }
 
 impl<'a> Response<'a> {
+    /// A response an application's HTTP client already parsed (RFC 7230 §3.1.2): its status, reason
+    /// phrase and headers, for [`Offer::check_head`](crate::handshake::client::Offer::check_head).
+    pub const fn new(status: u16, reason: &'a str, headers: &'a [Header<'a>]) -> Self {
+        Response {
+            status,
+            reason,
+            lines: Lines::Parsed(headers),
+        }
+    }
+
     /// The status code.
     pub fn status(&self) -> u16 {
         self.status

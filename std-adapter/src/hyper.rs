@@ -102,6 +102,64 @@ pub fn upgrade<B>(
     }
 }
 
+/// Client over hyper: opens the WebSocket at `url` through an HTTP/1.1 connection hyper runs on `io` — a
+/// TCP stream, or the TLS or proxy tunnel the application already has — and returns the same stream as
+/// [`tokio::connect`](crate::tokio::connect). The request goes out with the engine's headers (key,
+/// version, subprotocols, extension offer; `setup` registers extensions and headers); the response is
+/// checked by the core's checks (H9) before hyper hands over the connection.
+pub async fn connect<S>(
+    io: S,
+    url: &str,
+    options: Options,
+    setup: impl FnOnce(&mut Engine),
+) -> io::Result<WebSocketStream<Upgraded>>
+where
+    S: ::tokio::io::AsyncRead + ::tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
+    setup(&mut engine);
+    let parsed = websocket_driver::Url::parse_ws(url)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let headers = engine.upgrade_request().map_err(io::Error::other)?;
+    let mut request = http::Request::get(parsed.resource().to_string())
+        .header(http::header::HOST, parsed.host_header().to_string())
+        .body(String::new())
+        .map_err(io::Error::other)?;
+    for (name, value) in headers {
+        let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "invalid header",
+            ));
+        };
+        request.headers_mut().append(name, value);
+    }
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(io::Error::other)?;
+    ::tokio::spawn(connection.with_upgrades());
+    let mut response = sender
+        .send_request(request)
+        .await
+        .map_err(io::Error::other)?;
+    engine
+        .accept_upgrade_response(
+            response.status().as_u16(),
+            response
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        )
+        .map_err(|e| io::Error::new(io::ErrorKind::ConnectionRefused, e))?;
+    let upgraded = hyper::upgrade::on(&mut response)
+        .await
+        .map_err(io::Error::other)?;
+    Ok(WebSocketStream::from_engine(TokioIo::new(upgraded), engine))
+}
+
 fn extend(response: &mut http::Response<String>, headers: Vec<(String, String)>) {
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) = (

@@ -149,6 +149,45 @@ async fn through_axum() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_hyper() {
+    // The client side through hyper's client connection, against the axum server: same stream.
+    let addr = axum_server().await;
+    for with_deflate in [false, true] {
+        let io = TcpStream::connect(addr).await.unwrap();
+        let options = Options::new().protocols(["v1", "v2"]);
+        let mut ws =
+            websocket_driver_std::hyper::connect(io, &format!("ws://{addr}/"), options, |e| {
+                e.set_header("Origin", "https://ok.example");
+                if with_deflate {
+                    deflate(e);
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(ws.driver().protocol(), Some("v2"));
+        assert_eq!(
+            ws.driver().extensions().active().count(),
+            usize::from(with_deflate)
+        );
+        let big: Vec<u8> = (0..16usize << 20).map(|i| (i % 239) as u8).collect();
+        ws.send(Message::Binary(big.clone())).await.unwrap();
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            Item::Message(Message::Binary(big))
+        );
+        assert_eq!(ws.close(1000, "").await.unwrap().code, 1000);
+    }
+    // A refusal reaches the client as an error.
+    let io = TcpStream::connect(addr).await.unwrap();
+    let refused =
+        websocket_driver_std::hyper::connect(io, &format!("ws://{addr}/"), Options::new(), |e| {
+            e.set_header("Origin", "https://evil.example");
+        })
+        .await;
+    assert!(refused.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_hyper() {
     let addr = hyper_server().await;
     conversation(addr, false).await;

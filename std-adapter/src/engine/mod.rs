@@ -19,6 +19,7 @@
 
 mod accept;
 mod buffers;
+mod client_upgrade;
 mod incoming;
 mod outgoing;
 mod upgrade;
@@ -217,8 +218,11 @@ pub struct Engine {
     client: Option<ClientSetup>,
     /// Server: custom response headers (H1).
     custom_headers: Vec<(String, String)>,
-    /// Server: the subprotocol negotiated (H4).
+    /// The subprotocol negotiated (H4), where the engine rather than the core holds it: a server, or
+    /// a client whose HTTP stack upgraded.
     protocol: Option<String>,
+    /// A client's checks of the response, while its HTTP stack carries the upgrade.
+    upgrade_offer: Option<websocket_driver::handshake::client::Offer>,
     status: Option<u16>,
     response_headers: Vec<(String, String)>,
     started: bool,
@@ -273,6 +277,7 @@ impl Engine {
             client: None,
             custom_headers: Vec::new(),
             protocol: None,
+            upgrade_offer: None,
             status: None,
             response_headers: Vec::new(),
             started: false,
@@ -304,11 +309,12 @@ impl Engine {
     pub fn protocol(&self) -> Option<&str> {
         match self.core.role() {
             Role::Server => self.protocol.as_deref(),
-            Role::Client => self
-                .core
-                .protocol()
-                .and_then(|i| self.options.protocols.get(i))
-                .map(String::as_str),
+            Role::Client => self.protocol.as_deref().or_else(|| {
+                self.core
+                    .protocol()
+                    .and_then(|i| self.options.protocols.get(i))
+                    .map(String::as_str)
+            }),
         }
     }
 
