@@ -1,15 +1,19 @@
-//! The main demo: a chat room. Serves a page at http://127.0.0.1:8080/ and its WebSocket on the same
-//! port; open it in several browser tabs and they chat with each other.
+//! The main demo: a chat room on axum. The page at http://127.0.0.1:8080/ and its WebSocket at `/chat` on
+//! one router; open it in several browser tabs and they chat with each other, each line showing who sent
+//! it (members are numbered as they join).
 //! `cargo run --release -p websocket-driver-std --example chat [-- --port P]`
-use std::io::{self, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io;
+use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
-use std::thread;
 
-use websocket_driver_std::blocking::{Connection, Incoming, serve};
-use websocket_driver_std::engine::RequestHead;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{any, get};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use websocket_driver_std::tokio::{Item, WebSocketStream};
 use websocket_driver_std::{Message, Options, PermessageDeflate};
 
 const PAGE: &str = r#"<!doctype html>
@@ -41,46 +45,52 @@ document.getElementById('form').onsubmit = (e) => {
 </body></html>
 "#;
 
-/// Each member's outbox: what its writer thread sends.
-type Room = Arc<Mutex<Vec<(usize, Sender<String>)>>>;
+/// Each member's outbox: what its writer task sends. A member too slow to take 64 lines misses some.
+type Room = Arc<Mutex<Vec<(usize, mpsc::Sender<String>)>>>;
 
 /// Members are numbered as they join.
 static NEXT_MEMBER: AtomicUsize = AtomicUsize::new(1);
 
-fn page(request: RequestHead, _body: Vec<u8>, mut stream: TcpStream) {
-    let (status, body) = match (request.method.as_str(), request.target.as_str()) {
-        ("GET", "/") | ("GET", "/index.html") => ("200 OK", PAGE),
-        _ => ("404 Not Found", "not found\n"),
-    };
-    let kind = if status.starts_with("200") {
-        "text/html; charset=utf-8"
-    } else {
-        "text/plain"
-    };
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-}
-
 fn broadcast(room: &Room, text: &str) {
     room.lock()
         .unwrap_or_else(|e| e.into_inner())
-        .retain(|(_, outbox)| outbox.send(text.to_owned()).is_ok());
+        .retain(|(_, outbox)| {
+            !matches!(
+                outbox.try_send(text.to_owned()),
+                Err(mpsc::error::TrySendError::Closed(_))
+            )
+        });
 }
 
-/// One member: this thread reads (and so answers pings); a second thread writes what the room sends it.
-/// No polling: each blocks until it has something to do.
-fn member(connection: Connection<TcpStream>, room: Room) {
-    let id = NEXT_MEMBER.fetch_add(1, Ordering::Relaxed);
-    let Ok((mut reader, writer)) = connection.split() else {
-        return;
+/// The WebSocket route: the upgrade goes back to axum; the member runs on its own task.
+async fn join(State(room): State<Room>, mut request: Request) -> Response {
+    let setup = |engine: &mut websocket_driver_std::engine::Engine| {
+        engine.add_extension(Box::new(PermessageDeflate::new()));
     };
-    let (outbox, inbox) = mpsc::channel::<String>();
-    let writing = thread::spawn(move || {
-        for text in inbox {
-            if writer.send(Message::Text(text)).is_err() {
+    let (response, upgrading) =
+        websocket_driver_std::hyper::upgrade(&mut request, Options::new(), setup, |_| None);
+    if let Some(upgrading) = upgrading {
+        tokio::spawn(async move {
+            if let Ok(ws) = upgrading.await {
+                member(ws, room).await;
+            }
+        });
+    }
+    response.into_response()
+}
+
+/// One member: this task reads (and so answers pings); a second task writes what the room sends it.
+async fn member(ws: WebSocketStream<websocket_driver_std::hyper::Upgraded>, room: Room) {
+    let id = NEXT_MEMBER.fetch_add(1, Ordering::Relaxed);
+    let (mut reader, mut writer) = ws.split();
+    let (outbox, mut inbox) = mpsc::channel::<String>(64);
+    let writing = tokio::spawn(async move {
+        while let Some(text) = inbox.recv().await {
+            if writer
+                .send(Item::Message(Message::Text(text)))
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -89,10 +99,10 @@ fn member(connection: Connection<TcpStream>, room: Room) {
         .unwrap_or_else(|e| e.into_inner())
         .push((id, outbox));
     broadcast(&room, &format!("#{id} joined"));
-    while let Ok(Some(incoming)) = reader.recv() {
-        match incoming {
-            Incoming::Message(Message::Text(text)) => broadcast(&room, &format!("#{id}: {text}")),
-            Incoming::Close(_) => break,
+    while let Some(Ok(item)) = reader.next().await {
+        match item {
+            Item::Message(Message::Text(text)) => broadcast(&room, &format!("#{id}: {text}")),
+            Item::Close(_) => break,
             _ => {}
         }
     }
@@ -100,7 +110,7 @@ fn member(connection: Connection<TcpStream>, room: Room) {
         .unwrap_or_else(|e| e.into_inner())
         .retain(|(member, _)| *member != id);
     broadcast(&room, &format!("#{id} left"));
-    let _ = writing.join();
+    let _ = writing.await;
 }
 
 fn main() -> io::Result<()> {
@@ -119,14 +129,18 @@ fn main() -> io::Result<()> {
 
 /// Serves the page and the room on `listener` until it fails.
 pub fn run(listener: TcpListener) -> io::Result<()> {
-    let room: Room = Arc::default();
-    serve(
-        listener,
-        Options::new(),
-        |engine| {
-            engine.add_extension(Box::new(PermessageDeflate::new()));
-        },
-        move |connection| member(connection, room.clone()),
-        page,
-    )
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let room: Room = Arc::default();
+        let app = Router::new()
+            .route("/", get(|| async { Html(PAGE) }))
+            .route("/index.html", get(|| async { Html(PAGE) }))
+            .route("/chat", any(join))
+            .with_state(room);
+        axum::serve(listener, app).await
+    })
 }

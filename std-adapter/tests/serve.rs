@@ -286,13 +286,23 @@ fn a_reader_and_a_writer_on_two_threads() {
 #[path = "../examples/chat.rs"]
 mod chat;
 
+#[allow(dead_code)]
+#[path = "../examples/chat_blocking.rs"]
+mod chat_blocking;
+
 #[test]
 fn the_chat_demo_with_two_clients() {
-    // The demo: the page on GET /, and two members who see each other's lines, numbered.
+    // The demo on axum (`chat`) and on the blocking split (`chat_blocking`): the page on GET /, and two
+    // members who see each other's lines, numbered.
+    two_members(chat::run);
+    two_members(chat_blocking::run);
+}
+
+fn two_members(run: fn(TcpListener) -> std::io::Result<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    thread::spawn(move || chat::run(listener));
-    let page = exchange(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    thread::spawn(move || run(listener));
+    let page = exchange(port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     assert!(page.starts_with("HTTP/1.1 200 OK\r\n") && page.contains("websocket-driver chat"));
     let url = format!("ws://127.0.0.1:{port}/chat");
     let mut alice = Connection::connect(&url, Options::new(), |_| {}).unwrap();
