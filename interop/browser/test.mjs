@@ -1,8 +1,10 @@
 // Real-browser interoperability test: Debian's Chromium, driven by playwright-core, opens WebSockets to
 // the websocket-driver-std echo server and runs the checks defined in index.html.
 //
-//   node test.mjs --port P [--host 127.0.0.1] [--chromium /usr/bin/chromium]
+//   node test.mjs --port P [--host 127.0.0.1] [--chromium /usr/bin/chromium] [--label NAME]
 //
+// --label names the server under test (echo_server, axum_echo): each check's line then reads
+// `PASS  NAME/check  ...`, so that passes against several servers can be told apart.
 // The page is served from http://127.0.0.1:<another port>/ by a tiny static server here: Chromium
 // blocks a page from a public origin (about:blank) from reaching loopback. Prints one line per check,
 // then exactly `N passed, N failed`; exits 1 on any failure. Every check has a time limit, and so
@@ -43,13 +45,15 @@ function parseArgs(argv) {
     port: process.env.WS_PORT,
     host: process.env.WS_HOST || '127.0.0.1',
     chromium: process.env.CHROMIUM || '/usr/bin/chromium',
+    label: '',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') opts.port = argv[++i];
     else if (a === '--host') opts.host = argv[++i];
     else if (a === '--chromium') opts.chromium = argv[++i];
-    else { console.error(`unknown argument ${a}; usage: node test.mjs --port P [--host H] [--chromium PATH]`); process.exit(2); }
+    else if (a === '--label') opts.label = argv[++i] || '';
+    else { console.error(`unknown argument ${a}; usage: node test.mjs --port P [--host H] [--chromium PATH] [--label NAME]`); process.exit(2); }
   }
   if (!opts.port || !/^\d+$/.test(String(opts.port))) {
     console.error('--port P (or WS_PORT) is required: the echo server\'s port');
@@ -68,9 +72,10 @@ function withTimeout(promise, ms, what) {
 
 const results = [];
 let summaryPrinted = false;
+let labelPrefix = '';                                  // `NAME/` with --label NAME
 function report(name, ok, ms, detail) {
   results.push({ name, ok });
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}  (${ms} ms)  ${detail}`);
+  console.log(`${ok ? 'PASS' : 'FAIL'}  ${labelPrefix}${name}  (${ms} ms)  ${detail}`);
 }
 function summary() {
   if (summaryPrinted) return;
@@ -94,6 +99,7 @@ const watchdog = setTimeout(() => {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.label) labelPrefix = `${opts.label}/`;
   const wsUrl = `ws://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/`;
 
   const html = await readFile(join(HERE, 'index.html'));
@@ -127,7 +133,7 @@ async function main() {
       timeout: 30_000,
     }), 40_000, 'launching Chromium');
     const version = context.browser() ? context.browser().version() : '(unknown version)';
-    console.log(`# Chromium ${version} (${opts.chromium}), page ${pageUrl}, echo server ${wsUrl}`);
+    console.log(`# Chromium ${version} (${opts.chromium}), page ${pageUrl}, echo server ${opts.label ? `(${opts.label}) ` : ''}${wsUrl}`);
 
     const page = context.pages()[0] || await context.newPage();
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') pageLog.push(`console.${m.type()}: ${m.text()}`); });

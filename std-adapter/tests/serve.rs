@@ -302,7 +302,10 @@ fn two_members(run: fn(TcpListener) -> std::io::Result<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     thread::spawn(move || run(listener));
-    let page = exchange(port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let page = exchange(
+        port,
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
     assert!(page.starts_with("HTTP/1.1 200 OK\r\n") && page.contains("websocket-driver chat"));
     let url = format!("ws://127.0.0.1:{port}/chat");
     let mut alice = Connection::connect(&url, Options::new(), |_| {}).unwrap();
