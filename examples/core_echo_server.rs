@@ -1,6 +1,9 @@
-//! The core alone, no adapter: an echo server on a readiness loop (mio), each connection with a 64 KiB
-//! receive buffer and a 256 KiB transmit ring. Messages larger than the buffer are echoed chunk by chunk
-//! as fragments, straight from the receive buffer (zero copy in, one masked-free copy out).
+//! The core alone, no adapter: an echo server on a readiness loop (mio). One 64 KiB receive buffer and one
+//! 256 KiB transmit ring serve every connection: a connection borrows them while it is handled
+//! (`swap_storage` moves its parked bytes in) and parks only what is left — the bytes of an unfinished
+//! frame, output the socket did not take — so an idle connection holds its driver and nothing else.
+//! Messages larger than the buffer are echoed chunk by chunk as fragments, straight from the receive
+//! buffer (zero copy in, one copy out).
 //! `cargo run --release --example core_echo_server -- --port 9002`
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -23,7 +26,28 @@ struct Conn {
     eof: bool,
 }
 
+/// The buffers every connection borrows in turn (one per thread).
+struct Shared {
+    rx: Vec<u8>,
+    tx: Vec<u8>,
+}
+
 impl Conn {
+    /// Lends the shared buffers to this connection, handles it, and parks what is left: false when the
+    /// connection is done.
+    fn handle(&mut self, shared: &mut Shared, rng: &mut SplitMix) -> bool {
+        // The parked bytes move to the front of the shared storage; what comes back is the parked storage.
+        let _ = self.rx.swap_storage(std::mem::take(&mut shared.rx));
+        let _ = self.tx.swap_storage(std::mem::take(&mut shared.tx));
+        let alive = self.ready(rng);
+        // Storage of exactly the remaining size always holds it (none at all when empty).
+        let parked = vec![0; self.rx.len()];
+        shared.rx = self.rx.swap_storage(parked).unwrap_or_default();
+        let parked = vec![0; self.tx.len()];
+        shared.tx = self.tx.swap_storage(parked).unwrap_or_default();
+        alive
+    }
+
     /// Writes what the ring holds; false when the peer is gone.
     fn drain(&mut self) -> bool {
         while self.tx.ready() > 0 {
@@ -114,11 +138,21 @@ fn main() -> io::Result<()> {
     let mut events = Events::with_capacity(256);
     poll.registry()
         .register(&mut listener, Token(0), Interest::READABLE)?;
-    let mut conns: HashMap<Token, Conn> = HashMap::new();
+    // Boxed: the map's spare buckets then cost a pointer each, not a whole connection.
+    let mut conns: HashMap<Token, Box<Conn>> = HashMap::new();
     let mut next = 1;
     let mut rng = SplitMix::new(7); // a server never masks
+    let mut shared = Shared {
+        rx: vec![0; RX],
+        tx: vec![0; TX],
+    };
     loop {
-        poll.poll(&mut events, None)?;
+        match poll.poll(&mut events, None) {
+            Ok(()) => {}
+            // A signal interrupted the wait: wait again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
         for event in &events {
             if event.token() == Token(0) {
                 while let Ok((mut socket, _)) = listener.accept() {
@@ -133,19 +167,19 @@ fn main() -> io::Result<()> {
                     let ws = Driver::server(Config::default());
                     conns.insert(
                         token,
-                        Conn {
+                        Box::new(Conn {
                             socket,
                             ws,
-                            rx: RxBuf::new(vec![0; RX]),
-                            tx: TxRing::new(vec![0; TX]),
+                            rx: RxBuf::new(Vec::new()),
+                            tx: TxRing::new(Vec::new()),
                             eof: false,
-                        },
+                        }),
                     );
                 }
                 continue;
             }
             let done = match conns.get_mut(&event.token()) {
-                Some(conn) => !conn.ready(&mut rng),
+                Some(conn) => !conn.handle(&mut shared, &mut rng),
                 None => false,
             };
             if done && let Some(mut conn) = conns.remove(&event.token()) {
