@@ -1,17 +1,16 @@
 //! Ending the program under QEMU with an exit status, through semihosting.
 //!
 //! The plain semihosting exit (`SYS_EXIT`, what `debug::exit` uses) can only say success or failure;
-//! `SYS_EXIT_EXTENDED` carries any code, so the host script can tell a watchdog from a protocol error.
+//! `SYS_EXIT_EXTENDED` carries any code, so the host script can tell a stuck shutdown from a bug.
 //! Status 1 is a panic (panic-semihosting's `exit` feature uses the plain exit).
 
-/// The conversation ran to its end: handshake, echoes, closing handshake, TCP closed.
+/// Shut down on request, every connection over, no error of the firmware's own.
 pub const SUCCESS: u32 = 0;
-/// The WebSocket peer broke the protocol, or the handshake was refused.
-pub const PROTOCOL_ERROR: u32 = 2;
-/// The watchdog deadline passed before the conversation ended.
-pub const WATCHDOG: u32 = 3;
-/// The TCP connection ended without a WebSocket closing handshake.
-pub const TRANSPORT_ERROR: u32 = 4;
+/// Shut down, but the firmware hit an error of its own on the way (an echo or an answer that could
+/// not be queued): a bug. What clients did wrong (protocol errors, timeouts) is counted, not this.
+pub const INTERNAL_ERROR: u32 = 2;
+/// Connections were still open long after the shutdown request.
+pub const SHUTDOWN_STUCK: u32 = 3;
 /// The Ethernet controller could not be brought up.
 pub const NO_NIC: u32 = 5;
 

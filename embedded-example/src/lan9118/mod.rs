@@ -41,6 +41,7 @@ impl Frames {
 
 /// Why the chip could not be brought up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum InitError {
     /// `BYTE_TEST` did not read 0x8765_4321: no LAN9118 at that address, or a wrong bus setup.
     NotFound(u32),
