@@ -258,7 +258,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     }
 
     /// Whether a release mark is set.
-    #[cfg(any(test, feature = "__fuzz", feature = "defmt"))]
+    #[cfg(any(test, feature = "defmt"))]
     pub(crate) fn is_holding(&self) -> bool {
         self.mark.is_some()
     }
