@@ -205,7 +205,7 @@ async def ping(ws, payload):
     waiter = await ws.ping(payload)
     await waiter  # websockets resolves it only for a pong whose payload equals the ping's
     got = ws.pongs[before:]
-    return got == [payload], f"pongs received: {got!r}"
+    return got == [payload], "" if got == [payload] else f"pongs received: {got!r}"
 
 
 async def close(ws):

@@ -120,6 +120,13 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# http_shutdown PORT: asks the firmware on PORT to stop (it answers 503 "shutting down").
+http_shutdown() {
+  python3 -c 'import sys, urllib.request
+try: urllib.request.urlopen("http://127.0.0.1:%s/shutdown" % sys.argv[1], timeout=5)
+except Exception: pass' "$1"
+}
+
 # start_qemu: boots the firmware with a free host port forwarded to its port 80, and waits until it
 # listens; sets PORT and qemu_pid. A port taken between choosing and binding gets one more try.
 start_qemu() {
@@ -157,9 +164,7 @@ fi
 if kill -0 "$qemu_pid" 2> /dev/null && ! grep -q '^shutdown requested' "$work/qemu.log"; then
   # The client stopped before its shutdown step: ask for it here, so QEMU's status still tells.
   say "the client did not shut the firmware down: GET /shutdown"
-  python3 -c 'import sys, urllib.request
-try: urllib.request.urlopen("http://127.0.0.1:%s/shutdown" % sys.argv[1], timeout=5)
-except Exception: pass' "$PORT"
+  http_shutdown "$PORT"
 fi
 
 wait "$qemu_pid"
@@ -186,6 +191,32 @@ else
 fi
 stack=$(sed -n 's/^peak stack use: \([0-9]*\) bytes.*/\1/p' "$work/qemu.log")
 slot_ram=$(sed -n 's/^RAM per slot: \([0-9]*\) bytes.*/\1/p' "$work/qemu.log")
+
+# The defmt build boots, logs through defmt-print and shuts down cleanly (when defmt-print is there).
+if [ -n "${defmt_elf:-}" ]; then
+  if command -v defmt-print > /dev/null; then
+    dport=$(free_port)
+    DEFMT=1 ELF=$HERE/$defmt_elf timeout 30 bash "$HERE/serve.sh" "$dport" > "$work/defmt.log" 2>&1 &
+    dpid=$!
+    for _ in $(seq 100); do
+      grep -q '^listening on port' "$work/defmt.log" && break
+      kill -0 "$dpid" 2> /dev/null || break
+      sleep 0.1
+    done
+    http_shutdown "$dport"
+    wait "$dpid"
+    drc=$?
+    if [ "$drc" = 0 ] && grep -q '^exit 0$' "$work/defmt.log"; then
+      check defmt-run 1 "booted, decoded by defmt-print, shut down with exit 0"
+    else
+      sed 's/^/    /' "$work/defmt.log"
+      check defmt-run 0 "status $drc ($(exit_meaning "$drc"))"
+    fi
+  else
+    echo "# defmt-print not installed: the defmt build is checked to link, not run" \
+      "(cargo install defmt-print --locked, then DEFMT=1 bash serve.sh)"
+  fi
+fi
 run_s=$((SECONDS - t0))
 
 # ---- Autobahn against a second boot of the firmware --------------------------------------------
