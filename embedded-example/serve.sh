@@ -6,9 +6,11 @@
 #   serve.sh [PORT]    PORT defaults to $AUTOBAHN_PORT (autobahn.sh sets it), else 8080
 #
 # STOP_ON_TERM=1: a TERM or INT to this script asks the firmware to shut down (GET /shutdown) instead
-#   of killing QEMU, waits up to 3 s for it, and exits with its status after printing
-#   "serve.sh: firmware exited with status N". QEMU then runs in a session of its own (autobahn.sh
-#   stops its testee with a TERM to the whole process group). run.sh uses this for the Autobahn run.
+#   of killing QEMU, waits up to 2 s for it (then kills it), and exits with its status after printing
+#   "serve.sh: firmware exited with status N" (all within autobahn.sh's 5 s between TERM and KILL).
+#   QEMU then runs in a session of its own (autobahn.sh stops its testee with a TERM to the whole
+#   process group), under `timeout` (SERVE_TIMEOUT, 3600 s) in case this script is killed outright.
+#   run.sh uses this for the Autobahn run.
 # DEFMT=1: the firmware logs through defmt (built with `--features defmt` into target/defmt/); its
 #   output is decoded by `defmt-print`, which must be installed (`cargo install defmt-print`).
 #
@@ -40,7 +42,7 @@ if [ "${STOP_ON_TERM:-0}" != 1 ]; then
   exec "${qemu[@]}"
 fi
 
-setsid "${qemu[@]}" &
+setsid timeout "${SERVE_TIMEOUT:-3600}" "${qemu[@]}" &
 qemu_pid=$!
 # shellcheck disable=SC2317 # called by the trap below
 stop() {
@@ -49,15 +51,15 @@ stop() {
   # A plain HTTP request through bash's /dev/tcp; the firmware answers, closes its connections with
   # 1001 and exits.
   # shellcheck disable=SC2016 # $1 is the inner shell's
-  timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"
     printf "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" >&3
     cat <&3 > /dev/null' _ "$PORT" || true
-  for _ in $(seq 30); do
+  for _ in $(seq 20); do
     kill -0 "$qemu_pid" 2> /dev/null || break
     sleep 0.1
   done
   if kill -0 "$qemu_pid" 2> /dev/null; then
-    echo "serve.sh: the firmware did not exit within 3 s of GET /shutdown: killing QEMU"
+    echo "serve.sh: the firmware did not exit within 2 s of GET /shutdown: killing QEMU"
     kill "$qemu_pid"
   fi
   local rc=0
