@@ -571,3 +571,21 @@ fn host_can_be_optional() {
             .is_ok()
     );
 }
+
+#[test]
+fn answers_to_plain_http_have_their_reason_phrase() {
+    // H6: a request that is not an upgrade may be answered with any status, with its RFC 9110 phrase.
+    let mut conn = server();
+    conn.feed(b"GET /health HTTP/1.1\r\nHost: a\r\n\r\n");
+    let refusal = websocket_driver::Refusal {
+        status: 200,
+        headers: &[],
+        body: b"ok",
+    };
+    conn.driver
+        .refuse_with(&mut conn.rx, &mut conn.tx, &refusal)
+        .unwrap();
+    let out = text(&conn.take_out());
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(out.ends_with("\r\n\r\nok"), "{out}");
+}
