@@ -12,34 +12,8 @@ use websocket_driver_std::blocking::{Connection, Incoming, serve};
 use websocket_driver_std::engine::RequestHead;
 use websocket_driver_std::{Message, Options, PermessageDeflate};
 
-const PAGE: &str = r#"<!doctype html>
-<html><head><meta charset="utf-8"><title>websocket-driver chat</title>
-<style>
- body { font: 16px system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; }
- #log { border: 1px solid #ccc; height: 20rem; overflow-y: auto; padding: .5rem; }
- #log p { margin: .2rem 0; } .me { color: #06c; } .sys { color: #888; font-style: italic; }
- form { display: flex; gap: .5rem; margin-top: .5rem; } #text { flex: 1; }
-</style></head>
-<body>
-<h1>websocket-driver chat</h1>
-<div id="log"></div>
-<form id="form"><input id="text" autocomplete="off" placeholder="Say something" autofocus><button>Send</button></form>
-<script>
-const log = document.getElementById('log');
-const line = (text, cls) => { const p = document.createElement('p'); p.textContent = text; if (cls) p.className = cls;
-  log.appendChild(p); log.scrollTop = log.scrollHeight; };
-const ws = new WebSocket(`ws://${location.host}/chat`);
-ws.onopen = () => line('connected', 'sys');
-ws.onmessage = (e) => line(e.data);
-ws.onclose = (e) => line(`disconnected (${e.code})`, 'sys');
-document.getElementById('form').onsubmit = (e) => {
-  e.preventDefault();
-  const input = document.getElementById('text');
-  if (input.value && ws.readyState === WebSocket.OPEN) { ws.send(input.value); input.value = ''; }
-};
-</script>
-</body></html>
-"#;
+/// The page both chat examples serve.
+const PAGE: &str = include_str!("chat_page.html");
 
 /// Each member's outbox: what its writer thread sends.
 type Room = Arc<Mutex<Vec<(usize, Sender<String>)>>>;

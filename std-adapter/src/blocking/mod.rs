@@ -68,6 +68,20 @@ pub enum Accepted<S: Read + Write> {
     },
 }
 
+/// What the application sees of an engine event (the handshake's events are not for it).
+fn incoming(event: Event) -> Option<Incoming> {
+    Some(match event {
+        Event::Message(m) => Incoming::Message(m),
+        Event::Ping(p) => Incoming::Ping(p),
+        Event::Pong(p) => Incoming::Pong(p),
+        Event::Close(c) => Incoming::Close(c),
+        Event::Error(e) => Incoming::Error(ErrorEvent {
+            message: e.to_string(),
+        }),
+        _ => return None,
+    })
+}
+
 /// Writes everything `engine` has queued to `out`, blocking, then flushes.
 fn write_output(engine: &mut Engine, out: &mut impl Write) -> io::Result<()> {
     let mut wrote = false;
@@ -253,19 +267,11 @@ impl<S: Read + Write> Connection<S> {
                 }
                 return Ok(None);
             };
-            return Ok(Some(match event {
-                Event::Message(m) => Incoming::Message(m),
-                Event::Ping(p) => Incoming::Ping(p),
-                Event::Pong(p) => Incoming::Pong(p),
-                Event::Close(c) => {
-                    self.closed = true;
-                    Incoming::Close(c)
-                }
-                Event::Error(e) => Incoming::Error(ErrorEvent {
-                    message: e.to_string(),
-                }),
-                _ => continue,
-            }));
+            let Some(item) = incoming(event) else {
+                continue;
+            };
+            self.closed = matches!(item, Incoming::Close(_));
+            return Ok(Some(item));
         }
     }
 

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant as StdInstant};
 use websocket_driver::{Instant, State};
 
 use super::{Connection, Incoming};
-use crate::engine::{Engine, Event};
-use crate::{CloseEvent, ErrorEvent, Message};
+use crate::engine::Engine;
+use crate::{CloseEvent, Message};
 
 /// What both halves share.
 struct Shared {
@@ -100,19 +100,10 @@ impl Reader {
                 let event = shared.engine.next_event(now);
                 shared.write_out()?;
                 if let Some(event) = event {
-                    let item = match event {
-                        Event::Message(m) => Incoming::Message(m),
-                        Event::Ping(p) => Incoming::Ping(p),
-                        Event::Pong(p) => Incoming::Pong(p),
-                        Event::Close(c) => {
-                            self.closed = true;
-                            Incoming::Close(c)
-                        }
-                        Event::Error(e) => Incoming::Error(ErrorEvent {
-                            message: e.to_string(),
-                        }),
-                        _ => continue,
+                    let Some(item) = super::incoming(event) else {
+                        continue;
                     };
+                    self.closed = matches!(item, Incoming::Close(_));
                     return Ok(Some(item));
                 }
                 if self.eof {

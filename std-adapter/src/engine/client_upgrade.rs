@@ -90,21 +90,10 @@ impl Engine {
             .check_head(&response)
             .and_then(|()| checks.check_choice(&response, &protocols))
             .map_err(Error::Handshake)?;
-        let answer = self
-            .response_headers
-            .iter()
-            .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
-            .map(|(_, value)| value.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if !answer.is_empty() {
-            self.extensions
-                .activate(&answer)
-                .map_err(|e| Error::Extension {
-                    code: 1010,
-                    reason: format!("Error during WebSocket handshake: {e}"),
-                })?;
-        }
+        self.activate_extensions().map_err(|e| Error::Extension {
+            code: 1010,
+            reason: format!("Error during WebSocket handshake: {e}"),
+        })?;
         self.protocol = chosen.and_then(|i| self.options.protocols.get(i).cloned());
         self.core = Core::client_upgraded(self.options.config());
         self.core.set_allowed_rsv(self.extensions.allowed_rsv());

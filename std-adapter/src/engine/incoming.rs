@@ -294,21 +294,11 @@ impl Engine {
     /// Client: the extensions the server chose are activated in its order (X2), then the core checks the
     /// subprotocol against the offered list (H9); the open event (or the failure's close) follows.
     fn check_response(&mut self) -> Option<Event> {
-        let answer = self
-            .response_headers
-            .iter()
-            .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
-            .map(|(_, value)| value.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if !answer.is_empty() {
-            if let Err(e) = self.extensions.activate(&answer) {
-                return Some(self.fail(
-                    CloseCode::MANDATORY_EXTENSION,
-                    format!("Error during WebSocket handshake: {e}"),
-                ));
-            }
-            self.core.set_allowed_rsv(self.extensions.allowed_rsv());
+        if let Err(e) = self.activate_extensions() {
+            return Some(self.fail(
+                CloseCode::MANDATORY_EXTENSION,
+                format!("Error during WebSocket handshake: {e}"),
+            ));
         }
         let protocols: Vec<&str> = self.options.protocols.iter().map(String::as_str).collect();
         match self
@@ -321,6 +311,23 @@ impl Engine {
             }
             Err(e) => Some(Event::Error(Error::Refused(e.to_string()))),
         }
+    }
+
+    /// Client: activates the extensions the response's `Sec-WebSocket-Extensions` headers name, in the
+    /// server's order (X2), and lets the core accept their RSV bits.
+    pub(super) fn activate_extensions(&mut self) -> Result<(), crate::extensions::ExtensionError> {
+        let answer = self
+            .response_headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+            .map(|(_, value)| value.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !answer.is_empty() {
+            self.extensions.activate(&answer)?;
+            self.core.set_allowed_rsv(self.extensions.allowed_rsv());
+        }
+        Ok(())
     }
 
     /// A whole message: through the extensions when it carries their bits (X1, X4, X5); compressed text
