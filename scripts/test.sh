@@ -30,6 +30,9 @@ for target in $NO_STD_TARGETS; do
   cargo build -p websocket-driver --no-default-features --features defmt --target "$target"
 done
 
+step "benches compile (criterion, against the peers; run them by hand: benches/README.md)"
+(cd benches && cargo check --benches --quiet)
+
 step "docs (missing docs are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p websocket-driver -p websocket-driver-std --no-deps --all-features
 
