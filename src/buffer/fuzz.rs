@@ -66,7 +66,7 @@ fn fits(len: usize, cap: usize, size: usize) -> Result<(), TxError> {
 /// Decodes `data` as an operation sequence and checks the buffers against their models; panics on a
 /// difference.
 pub fn buffers(data: &[u8]) {
-    let Ok(input) = Input::arbitrary(&mut Unstructured::new(data)) else {
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
         return;
     };
     run(input);
