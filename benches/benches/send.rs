@@ -47,6 +47,56 @@ fn send(c: &mut Criterion) {
         // Ours, with the deterministic SplitMix mask source (the same generator feeds
         // embedded-websocket below).
         group.bench_function("ours", |b| ours(b, &payload, n, SplitMix::new(1)));
+        // Ours as a server: unmasked frames (RFC 6455 §5.1).
+        group.bench_function("ours (server)", |b| {
+            let mut tx = TxRing::new(vec![0u8; payload.len() + 14]);
+            let mut ws = Driver::server_upgraded(Config::default());
+            let mut rng = SplitMix::new(1);
+            b.iter(|| {
+                for _ in 0..n {
+                    ws.binary(&mut tx, &mut rng, &payload).unwrap();
+                    let out = tx.peek();
+                    let len = out.len();
+                    black_box(out);
+                    tx.consume(len);
+                }
+            });
+        });
+        // The floors: a server frame is its header plus one copy of the payload; a client frame the
+        // header, a fresh key, and one masking copy.
+        group.bench_function("floor (server)", |b| {
+            use websocket_driver::wire::{FrameHeader, OpCode};
+            let mut out = vec![0u8; payload.len() + 14];
+            b.iter(|| {
+                for _ in 0..n {
+                    let header = FrameHeader::new(OpCode::Binary, payload.len() as u64).to_bytes();
+                    let h = header.as_bytes();
+                    out[..h.len()].copy_from_slice(h);
+                    out[h.len()..h.len() + payload.len()].copy_from_slice(&payload);
+                    black_box(&out[..h.len() + payload.len()]);
+                }
+            });
+        });
+        group.bench_function("floor (client)", |b| {
+            use websocket_driver::MaskSource;
+            use websocket_driver::wire::{FrameHeader, OpCode, mask};
+            let mut out = vec![0u8; payload.len() + 14];
+            let mut rng = SplitMix::new(1);
+            b.iter(|| {
+                for _ in 0..n {
+                    let key = rng.mask_key();
+                    let header = FrameHeader {
+                        mask: Some(key),
+                        ..FrameHeader::new(OpCode::Binary, payload.len() as u64)
+                    }
+                    .to_bytes();
+                    let h = header.as_bytes();
+                    out[..h.len()].copy_from_slice(h);
+                    mask::copy_masked(&mut out[h.len()..h.len() + payload.len()], &payload, key, 0);
+                    black_box(&out[..h.len() + payload.len()]);
+                }
+            });
+        });
         // Ours with rand's ThreadRng (ChaCha12), the kind of RNG tungstenite and fastwebsockets use.
         group.bench_function("ours (ThreadRng)", |b| {
             ours(b, &payload, n, RandCore(rand::rng()))

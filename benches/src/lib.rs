@@ -16,11 +16,23 @@ pub const TEXT: u8 = 0x1;
 pub const BINARY: u8 = 0x2;
 
 /// The receive cases: (payload size, frames per iteration). About 90 KiB to 1 MiB of input each.
-pub const RECV_BINARY: &[(usize, usize)] = &[(16, 4096), (1024, 256), (64 * 1024, 16)];
+pub const RECV_BINARY: &[(usize, usize)] = &[
+    (16, 4096),
+    (125, 2048),
+    (1024, 256),
+    (16 * 1024, 64),
+    (64 * 1024, 16),
+];
 /// The text receive cases (multi-byte UTF-8).
-pub const RECV_TEXT: &[(usize, usize)] = &[(1024, 256), (64 * 1024, 16)];
+pub const RECV_TEXT: &[(usize, usize)] = &[
+    (16, 4096),
+    (125, 2048),
+    (1024, 256),
+    (16 * 1024, 64),
+    (64 * 1024, 16),
+];
 /// The send cases: (payload size, messages per iteration).
-pub const SEND: &[(usize, usize)] = &[(1024, 256), (64 * 1024, 16)];
+pub const SEND: &[(usize, usize)] = &[(16, 4096), (125, 2048), (1024, 256), (64 * 1024, 16)];
 
 /// A tiny deterministic generator for inputs (SplitMix64), independent of every library under test.
 pub struct Gen(u64);
