@@ -3,7 +3,8 @@
 # LTO), prints its flash and RAM sizes, boots it in QEMU (mps2-an385, Cortex-M3, LAN9118 Ethernet on
 # QEMU's user-mode network with a free host port forwarded to the firmware's port 80), runs independent
 # WebSocket clients (Python `websockets`, client.py) against it, then the Autobahn testsuite against a
-# second boot of it.
+# second boot of it. Last, m0/run.sh: the Cortex-M0 firmware (a core client and server on QEMU's
+# microbit, 16 KiB of RAM) and the core's footprint table (EMBEDDED_M0=0 leaves it out).
 #
 # The firmware serves until a plain `GET /shutdown` (client.py's last step): then it closes its
 # connections with 1001 and exits QEMU with 0, or 2 if it hit an error of its own (a bug), 3 if
@@ -253,11 +254,35 @@ fi
 echo "# Autobahn cases left out: $left_out (12.* and 13.* are permessage-deflate, which the firmware does not offer)"
 autobahn_s=$((SECONDS - t0))
 
-echo "# times: installs ${install_s} s, build ${build_s} s, QEMU and client checks ${run_s} s, Autobahn ${autobahn_s} s"
+# ---- the Cortex-M0 firmware (m0/): a core client and server in 16 KiB of RAM, the core's footprint --
+t0=$SECONDS
+m0_verdict=
+if [ "${EMBEDDED_M0:-1}" = 1 ]; then
+  JOBS=$JOBS bash "$HERE/m0/run.sh" > "$work/m0.out" 2>&1
+  m0_rc=$?
+  # Its checks count with ours; its own count line is left out.
+  counts='^[0-9]+ passed, [0-9]+ failed$'
+  grep -vE "$counts" "$work/m0.out"
+  m0_counts=$(grep -E "$counts" "$work/m0.out" | tail -n 1)
+  m0_failed=0
+  if [ -n "$m0_counts" ]; then
+    m0_failed=${m0_counts#*, }
+    m0_failed=${m0_failed%% *}
+    passed=$((passed + ${m0_counts%% *}))
+    failed=$((failed + m0_failed))
+  fi
+  if [ "$m0_rc" -ne 0 ] && [ "$m0_failed" -eq 0 ]; then
+    check m0 0 "m0/run.sh exited with status $m0_rc"
+  fi
+  m0_verdict=$(sed -n 's/^embedded-m0: \([A-Z]*\) .*/\1/p' "$work/m0.out" | tail -n 1)
+fi
+m0_s=$((SECONDS - t0))
+
+echo "# times: installs ${install_s} s, build ${build_s} s, QEMU and client checks ${run_s} s, Autobahn ${autobahn_s} s, Cortex-M0 ${m0_s} s"
 echo "$passed passed, $failed failed"
 verdict=PASS
 [ "$failed" -eq 0 ] || verdict=FAIL
 echo "embedded-example: $verdict ($passed passed, $failed failed; QEMU exit $qemu_rc, $what;" \
   "flash $((text + data)) B, static RAM $((data + bss)) B, RAM per slot ${slot_ram:-?} B," \
-  "peak stack ${stack:-?} B${autobahn_line:+; $autobahn_line})"
+  "peak stack ${stack:-?} B${autobahn_line:+; $autobahn_line}${m0_verdict:+; Cortex-M0 firmware: $m0_verdict})"
 [ "$failed" -eq 0 ]

@@ -57,10 +57,10 @@ command -v qemu-system-arm > /dev/null || {
   say "apt-get install qemu-system-arm"
   apt_install qemu-system-arm || { check install 0 "qemu-system-arm is missing"; finish; }
 }
-command -v arm-none-eabi-size > /dev/null && command -v arm-none-eabi-nm > /dev/null || {
+if ! command -v arm-none-eabi-size > /dev/null || ! command -v arm-none-eabi-nm > /dev/null; then
   say "apt-get install binutils-arm-none-eabi"
   apt_install binutils-arm-none-eabi || { check install 0 "arm-none-eabi-size is missing"; finish; }
-}
+fi
 targets=$V6
 [ "${M0_FOOTPRINT:-1}" = 1 ] && targets="$V6 $V7"
 for t in $targets; do
@@ -72,6 +72,7 @@ done
 
 # build TARGET VARIANT: builds into target/ and copies the ELF to target/elf/TARGET-VARIANT.elf.
 mkdir -p target/elf
+rm -f target/elf/*.elf target/elf/*.log
 build() {
   local features=()
   [ "$2" = stub ] && features=(--features stub)
@@ -151,7 +152,9 @@ echo "# footprint (arm-none-eabi-size; opt-level \"s\", fat LTO, one codegen uni
 echo "#   flash = .text + .rodata + .data (and the vector table); static RAM = .data + .bss"
 printf '#   %-9s %-22s %14s %18s %11s\n' target build flash "static RAM" "peak stack"
 for t in $targets; do
-  [ -f "target/elf/$t-core.elf" ] && [ -f "target/elf/$t-stub.elf" ] || continue
+  if [ ! -f "target/elf/$t-core.elf" ] || [ ! -f "target/elf/$t-stub.elf" ]; then
+    continue
+  fi
   sizes "target/elf/$t-core.elf"
   cf=$flash cr=$ram
   sizes "target/elf/$t-stub.elf"
