@@ -16,7 +16,7 @@
 # is at most 256 bytes on 32-bit targets) are reported; the Driver's size is also a build-time
 # assertion in src/ws.rs. Builds with -j1 (JOBS=N to change); M0_FOOTPRINT=0 leaves out the thumbv7m
 # builds. One line per check (PASS/FAIL embedded-m0/…), then `N passed, N failed` and a summary line;
-# the exit status is 0 only if every check passed. About 5 s when built; a cold build adds ~40 s.
+# the exit status is 0 only if every check passed. About 5 s when built, 20 s from a cold target/.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 JOBS=${JOBS:-1}
