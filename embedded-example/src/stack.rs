@@ -49,3 +49,14 @@ pub fn peak() -> usize {
     }
     top - word
 }
+
+/// The stack's room: from the end of the statics to the top of RAM, in bytes (the M0 firmware, which
+/// includes this file, reports it).
+#[allow(
+    dead_code,
+    reason = "used by embedded-example/m0, which includes this file"
+)]
+pub fn room() -> usize {
+    let (bottom, top) = bounds();
+    top - bottom
+}

@@ -23,6 +23,7 @@ mod exit;
 mod link;
 mod nrf51;
 mod pattern;
+#[path = "../../src/stack.rs"]
 mod stack;
 #[cfg(feature = "stub")]
 mod stub;
