@@ -142,6 +142,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     /// # Panics
     ///
     /// If `n > len()` (a caller bug).
+    #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
         let len = self.len();
         assert!(
@@ -166,6 +167,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     /// # Panics
     ///
     /// If `n > len()`, `range.start > range.end` or `range.end > len()` (a caller bug).
+    #[inline]
     pub(crate) fn consume_view(&mut self, n: usize, range: Range<usize>) -> &mut [u8] {
         let len = self.len();
         assert!(

@@ -15,6 +15,7 @@ mod client;
 #[cfg(feature = "drafts")]
 mod draft;
 mod ending;
+mod fast;
 mod handshake;
 mod recv;
 mod send;
@@ -29,7 +30,7 @@ use crate::handshake::{HandshakeError, Version};
 use crate::mask_source::MaskSource;
 use crate::time::Instant;
 use crate::utf8::Utf8Validator;
-use crate::wire::{CloseCode, ClosePayload, OpCode, Rsv};
+use crate::wire::{CloseCode, ClosePayload, OpCode, Rsv, mask};
 use ending::Cause;
 pub use handshake::HandshakeCallError;
 use state::{Keepalive, Link, Phase, Ping, Timer};
@@ -287,6 +288,7 @@ impl Driver {
     /// server to close the transport (S8). `None` when no timer runs; timers entered before the first
     /// `poll` start at its `now`.
     #[must_use]
+    #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.link.deadline(&self.config)
     }
@@ -354,6 +356,25 @@ impl Driver {
         check_capacity(rx.capacity(), MIN_RX_CAPACITY)?;
         check_capacity(tx.capacity(), MIN_TX_CAPACITY)?;
         self.start_clocks(now);
+        if let Some(frame) = self.whole_frame(rx.readable()) {
+            // The short path (`fast.rs`): one whole data frame, nothing else in progress; the event is
+            // built here, without the step machinery.
+            self.heard_now();
+            let payload = rx.consume_view(frame.end, frame.start..frame.end);
+            if let Some(key) = frame.mask {
+                mask::apply(payload, key, 0);
+            }
+            let data: &'a [u8] = payload;
+            return match frame.kind {
+                DataKind::Binary => Ok(Some(Event::Binary { data, fin: true })),
+                // The only UTF-8 pass over the message (F10). After a failure the rest of the input
+                // is discarded, so the frame being consumed already changes nothing.
+                DataKind::Text => match simdutf8::basic::from_utf8(data) {
+                    Ok(data) => Ok(Some(Event::Text { data, fin: true })),
+                    Err(_) => Err(self.fail(Cause::Protocol(ProtocolError::InvalidUtf8), tx, rng)),
+                },
+            };
+        }
         let delivery = {
             let mut conn = Conn {
                 d: &mut *self,
@@ -392,14 +413,14 @@ impl Driver {
             recv::Delivery::Data {
                 kind,
                 rsv,
-                len,
+                range,
                 consume,
                 fin,
             } => {
                 if rsv.is_empty() && kind == DataKind::Text {
                     // The only UTF-8 pass over a message that arrived within one poll (F10).
                     let text =
-                        rx.consume_with(|bytes| match simdutf8::basic::from_utf8(&bytes[..len]) {
+                        rx.consume_with(|bytes| match simdutf8::basic::from_utf8(&bytes[range]) {
                             Ok(text) => (consume, Some(text)),
                             Err(_) => (0, None),
                         });
@@ -410,7 +431,7 @@ impl Driver {
                         }
                     };
                 }
-                let data = &*rx.consume_view(consume, 0..len);
+                let data = &*rx.consume_view(consume, range);
                 Ok(if rsv.is_empty() {
                     Event::Binary { data, fin }
                 } else {

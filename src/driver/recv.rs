@@ -29,11 +29,11 @@ pub(super) enum Step {
 
 /// An event decided by `step`, described by positions so the buffer is borrowed only once, in `deliver`.
 pub(super) enum Delivery {
-    /// `[0, len)` of the readable region is a message or a chunk of one; consume `consume` bytes.
+    /// `range` of the readable region is a message or a chunk of one; consume `consume` bytes.
     Data {
         kind: DataKind,
         rsv: Rsv,
-        len: usize,
+        range: Range<usize>,
         consume: usize,
         fin: bool,
     },
@@ -114,9 +114,7 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
     /// The peer sent something: the keepalive starts over.
     #[inline]
     fn heard(&mut self) {
-        if let Link::Open { keepalive, .. } = &mut self.d.link {
-            keepalive.heard(self.d.now);
-        }
+        self.d.heard_now();
     }
 
     /// Parses and checks the header at the cursor (F1–F9); `None` when it is incomplete.
@@ -309,7 +307,7 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
             let delivery = Delivery::Data {
                 kind: message.kind,
                 rsv: message.rsv,
-                len: recv.held,
+                range: 0..recv.held,
                 consume: recv.cursor,
                 fin,
             };
@@ -338,7 +336,7 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
         Ok(Step::Deliver(Delivery::Data {
             kind: message.kind,
             rsv: message.rsv,
-            len,
+            range: 0..len,
             consume: len,
             fin: false,
         }))

@@ -96,6 +96,7 @@ impl Keepalive {
     }
 
     /// The next instant a keepalive timer fires: the ping, or the end of the wait for an answer.
+    #[inline]
     pub(super) fn deadline(&self, config: &Config) -> Option<Instant> {
         let interval = config.ping_interval()?;
         match self.ping {
@@ -152,6 +153,7 @@ impl Link {
     }
 
     /// The next instant at which a timer of this state fires.
+    #[inline]
     pub(super) fn deadline(&self, config: &Config) -> Option<Instant> {
         match self {
             Link::Connecting { deadline, .. } | Link::Closing { deadline, .. } => deadline.at(),

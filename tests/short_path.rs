@@ -1,0 +1,136 @@
+//! The short path for a whole frame (`src/driver/fast.rs`) against the full path: the same bytes, fed in
+//! one piece (whole frames: the short path takes what it may) and one byte at a time (never a whole
+//! frame: the full path only), must give the same events, errors and output — also for hostile frames
+//! (any first byte, masked or not, lengths around `max_length`, invalid UTF-8), in both roles.
+
+mod support;
+
+use proptest::prelude::*;
+use support::{Conn, Ev, frame, masked};
+use websocket_driver::{Config, Driver, ProtocolError};
+
+#[derive(Clone, Debug)]
+struct Raw {
+    b0: u8,
+    payload: Vec<u8>,
+    mask: Option<[u8; 4]>,
+}
+
+fn raw() -> impl Strategy<Value = Raw> {
+    let b0 = prop_oneof![
+        // Mostly the short path's own first bytes, then anything.
+        4 => prop::sample::select(vec![0x81u8, 0x82]),
+        1 => prop::sample::select(vec![0x01u8, 0x02, 0x00, 0x80, 0x89, 0x8a, 0xc1, 0x83]),
+        1 => any::<u8>(),
+    ];
+    let payload = prop_oneof![
+        3 => "(\\PC|[\u{80}-\u{10ffff}]){0,40}".prop_map(String::into_bytes),
+        1 => prop::collection::vec(any::<u8>(), 0..70),
+        // Around a `max_length` of 64 and the 7/16-bit length forms.
+        1 => (60usize..70).prop_map(|n| vec![b'a'; n]),
+        1 => (124usize..130).prop_map(|n| vec![b'b'; n]),
+    ];
+    (b0, payload, prop::option::weighted(0.8, any::<[u8; 4]>()))
+        .prop_map(|(b0, payload, mask)| Raw { b0, payload, mask })
+}
+
+fn wire(frames: &[Raw]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for f in frames {
+        let plain = frame(f.b0, &f.payload);
+        match f.mask {
+            Some(key) => out.extend(masked(&plain, key)),
+            None => out.extend(plain),
+        }
+    }
+    out
+}
+
+fn run(driver: Driver, bytes: &[u8], one_by_one: bool) -> (Vec<Ev>, Vec<u8>) {
+    let mut conn = Conn::new(driver, 1024, 1 << 16);
+    if one_by_one {
+        let cuts: Vec<usize> = (1..bytes.len()).collect();
+        conn.feed_split(bytes, &cuts);
+    } else {
+        conn.feed(bytes);
+    }
+    (conn.take_events(), conn.take_out())
+}
+
+fn drivers(pick: u8) -> Driver {
+    let config = Config::default().max_length(64);
+    match pick % 3 {
+        0 => Driver::server_upgraded(config),
+        1 => Driver::server_upgraded(config.require_masking(false)),
+        _ => Driver::client_upgraded(config),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    // F1, F2, F7, F8, F9, F10 decided the same way whichever path reads the frame.
+    #[test]
+    fn whole_and_byte_by_byte_agree(frames in prop::collection::vec(raw(), 1..6), pick in any::<u8>()) {
+        let bytes = wire(&frames);
+        let whole = run(drivers(pick), &bytes, false);
+        let split = run(drivers(pick), &bytes, true);
+        prop_assert_eq!(whole, split);
+    }
+}
+
+/// F10: invalid UTF-8 in a whole text frame fails with 1007 on the short path, as it does in pieces.
+#[test]
+fn invalid_utf8_in_a_whole_frame_fails_the_connection() {
+    let bytes = masked(&frame(0x81, b"ok\xff"), [1, 2, 3, 4]);
+    for one_by_one in [false, true] {
+        let (events, out) = run(
+            Driver::server_upgraded(Config::default()),
+            &bytes,
+            one_by_one,
+        );
+        assert_eq!(
+            events,
+            vec![
+                Ev::Error(ProtocolError::InvalidUtf8),
+                Ev::Close(1007, events_reason(&events))
+            ]
+        );
+        assert_eq!(
+            (out[0], &out[2..4]),
+            (0x88, &[0x03, 0xef][..]),
+            "a close frame with 1007"
+        );
+    }
+}
+
+fn events_reason(events: &[Ev]) -> String {
+    match events.last() {
+        Some(Ev::Close(_, reason)) => reason.clone(),
+        _ => String::new(),
+    }
+}
+
+/// F7: a client drops the connection on a masked frame, a strict server on an unmasked one, even when
+/// the frame is whole and otherwise fit for the short path.
+#[test]
+fn masking_rules_hold_for_whole_frames() {
+    let text = frame(0x81, b"hi");
+    let (events, _) = run(
+        Driver::client_upgraded(Config::default()),
+        &masked(&text, [9, 9, 9, 9]),
+        false,
+    );
+    assert_eq!(events.first(), Some(&Ev::Error(ProtocolError::MaskedFrame)));
+    let (events, _) = run(Driver::server_upgraded(Config::default()), &text, false);
+    assert_eq!(
+        events.first(),
+        Some(&Ev::Error(ProtocolError::UnmaskedFrame))
+    );
+    let (events, _) = run(
+        Driver::server_upgraded(Config::default().require_masking(false)),
+        &text,
+        false,
+    );
+    assert_eq!(events, vec![Ev::text("hi")]);
+}
