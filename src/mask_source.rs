@@ -95,6 +95,11 @@ impl SplitMix {
 }
 
 impl MaskSource for SplitMix {
+    fn mask_key(&mut self) -> [u8; 4] {
+        let [a, b, c, d, ..] = self.next_u64().to_le_bytes();
+        [a, b, c, d]
+    }
+
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         for chunk in dest.chunks_mut(8) {
             let word = self.next_u64().to_le_bytes();

@@ -136,6 +136,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
 
     /// Bytes ready to send in total: everything buffered up to the release mark; 0 while
     /// paused.
+    #[inline]
     pub fn ready(&self) -> usize {
         if self.paused {
             return 0;
@@ -149,8 +150,11 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
 
     /// I/O side: the next contiguous bytes ready to send: from the first unsent byte up to the
     /// end of the storage, the release mark, or nothing while paused.
+    #[inline]
     pub fn peek(&self) -> &[u8] {
-        self.peek_vectored()[0]
+        let buf = self.storage.as_ref();
+        let end = buf.len().min(self.head + self.ready());
+        &buf[self.head..end]
     }
 
     /// I/O side: both contiguous parts ready to send, for vectored writes. The second is empty
@@ -168,6 +172,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     /// # Panics
     ///
     /// If `n > ready()` (a caller bug).
+    #[inline]
     pub fn consume(&mut self, n: usize) {
         let ready = self.ready();
         assert!(
@@ -572,5 +577,6 @@ impl fmt::Debug for Transaction<'_> {
     }
 }
 
+mod frame;
 #[cfg(test)]
 mod tests;

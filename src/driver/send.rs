@@ -295,12 +295,16 @@ impl Driver {
         T: AsRef<[u8]> + AsMut<[u8]>,
         R: MaskSource + ?Sized,
     {
-        self.check_open()?;
-        if kind == DataKind::Binary {
-            self.check_hybi()?;
-        }
-        if self.sending.is_some() {
-            return Err(SendError::MessageInProgress);
+        let open = matches!(self.link, Link::Open { .. });
+        if !open || self.sending.is_some() || self.version.is_draft() {
+            // The uncommon cases, in the order their errors take precedence.
+            self.check_open()?;
+            if kind == DataKind::Binary {
+                self.check_hybi()?;
+            }
+            if self.sending.is_some() {
+                return Err(SendError::MessageInProgress);
+            }
         }
         self.write_frame(
             tx,
@@ -363,16 +367,7 @@ impl Driver {
         R: MaskSource + ?Sized,
     {
         header.mask = self.mask_key(rng);
-        let encoded = header.to_bytes();
-        let mut writer = tx.frame(encoded.as_bytes().len() + payload.len())?;
-        writer.put(encoded.as_bytes());
-        match header.mask {
-            Some(key) => {
-                writer.put_masked(payload, key, 0);
-            }
-            None => writer.put(payload),
-        }
-        writer.commit();
+        tx.put_frame(&header, payload)?;
         Ok(())
     }
 }

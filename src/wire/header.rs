@@ -213,6 +213,7 @@ impl FrameHeader {
     /// # Panics
     /// If `out` is shorter than [`encoded_len`](Self::encoded_len) (a caller bug; `[u8; MAX_HEADER_LEN]`
     /// always fits).
+    #[inline]
     pub fn encode(&self, out: &mut [u8]) -> usize {
         let len = self.encoded_len();
         let out = &mut out[..len];

@@ -216,3 +216,64 @@ fn swap_storage_keeps_bytes_and_marks() {
     );
     assert_eq!(tx.capacity(), 0);
 }
+
+/// `put_frame` (the send path) gives the same bytes as a temporary header plus a copy, at every start
+/// position of a small ring: contiguous, and split by the end of the storage inside the header or the
+/// payload; masked and not; and all or nothing when it does not fit.
+#[test]
+fn put_frame_at_every_position() {
+    use crate::wire::{FrameHeader, OpCode, mask};
+    for masked in [false, true] {
+        for start in 0..32 {
+            for len in [0usize, 1, 5, 17, 30] {
+                let mut header = FrameHeader::new(OpCode::Binary, len as u64);
+                header.mask = masked.then_some([0x11, 0x22, 0x33, 0x44]);
+                let payload: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(37)).collect();
+                let mut want = header.to_bytes().as_bytes().to_vec();
+                let mut body = payload.clone();
+                if let Some(key) = header.mask {
+                    mask::apply(&mut body, key, 0);
+                }
+                want.extend_from_slice(&body);
+
+                let mut tx = TxRing::new([0u8; 32]);
+                // Move the head to `start`: fill, drain, leave one byte so the ring does not rewind.
+                let mut w = tx.frame(start + 1).unwrap();
+                w.put(&[0xee; 33][..start + 1]);
+                w.commit();
+                tx.consume(start);
+                let result = tx.put_frame(&header, &payload);
+                if want.len() + 1 > 32 {
+                    let error = if want.len() > 32 {
+                        TxError::TooLarge {
+                            size: want.len(),
+                            capacity: 32,
+                        }
+                    } else {
+                        TxError::Full { needed: want.len() }
+                    };
+                    assert_eq!(result, Err(error));
+                    assert_eq!(tx.len(), 1, "nothing written");
+                    continue;
+                }
+                result.unwrap();
+                let out = tx.peek_vectored().concat();
+                assert_eq!(out[0], 0xee);
+                assert_eq!(
+                    &out[1..],
+                    &want[..],
+                    "start {start}, len {len}, masked {masked}"
+                );
+            }
+        }
+    }
+    let mut tx = TxRing::new([0u8; 8]);
+    let header = FrameHeader::new(OpCode::Binary, 7);
+    assert_eq!(
+        tx.put_frame(&header, &[0; 7]),
+        Err(TxError::TooLarge {
+            size: 9,
+            capacity: 8
+        })
+    );
+}
