@@ -134,3 +134,31 @@ fn masking_rules_hold_for_whole_frames() {
     );
     assert_eq!(events, vec![Ev::text("hi")]);
 }
+
+/// `frame_remaining`: the payload bytes of the data frame under way not yet in the buffer, counting bytes
+/// committed since the last poll; 0 between frames and for control frames.
+#[test]
+fn frame_remaining_counts_what_the_frame_still_needs() {
+    let bytes = masked(&frame(0x82, &[7u8; 1000]), [1, 2, 3, 4]);
+    let mut conn = Conn::new(Driver::server_upgraded(Config::default()), 4096, 4096);
+    assert_eq!(
+        conn.driver.frame_remaining(&conn.rx),
+        0,
+        "nothing under way"
+    );
+    // Header (2 + 2 + 4 bytes) and 100 payload bytes.
+    conn.feed(&bytes[..108]);
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 900);
+    // Committed, not polled yet: counted as arrived.
+    assert_eq!(conn.rx.write(&bytes[108..508]), 400);
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 500);
+    conn.pump();
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 500);
+    conn.feed(&bytes[508..]);
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 0);
+    assert_eq!(conn.take_events(), vec![Ev::binary(&[7u8; 1000])]);
+    // A control frame in pieces is not a data frame under way.
+    let ping = masked(&frame(0x89, b"12345"), [5, 6, 7, 8]);
+    conn.feed(&ping[..8]);
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 0);
+}

@@ -237,6 +237,25 @@ impl Driver {
         self.allowed_rsv = rsv;
     }
 
+    /// Payload bytes of the data frame being received that are not in `rx` yet: 0 between frames (RFC
+    /// 6455 §5.2 announces a frame's length in its header). Bytes committed since the latest `poll`
+    /// count as arrived.
+    ///
+    /// For sizing reads: a caller that reads at most this much while it is large (past a few KiB) ends
+    /// its read where the frame ends, so the receive buffer empties after the frame and the next frame
+    /// starts at its front instead of being moved there ([`RxBuf::free_space`]'s compaction); one that
+    /// grows its buffer learns at once how large the frame is.
+    #[must_use]
+    pub fn frame_remaining<S: AsRef<[u8]> + AsMut<[u8]>>(&self, rx: &RxBuf<S>) -> u64 {
+        match self.recv.frame {
+            Some(frame) if !frame.opcode.is_control() => {
+                let unread = rx.len().saturating_sub(self.recv.cursor) as u64;
+                (frame.len - frame.done).saturating_sub(unread)
+            }
+            _ => 0,
+        }
+    }
+
     /// The protocol error the connection failed with, if it did.
     pub fn failure(&self) -> Option<ProtocolError> {
         match self.link {

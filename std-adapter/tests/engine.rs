@@ -412,3 +412,41 @@ fn an_extension_failing_on_a_message_closes_with_1010() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn reads_end_where_a_large_frame_ends() {
+    // The receive buffer grows once to hold the rest of a large frame, and `read_buf` offers exactly
+    // that rest, so the next message starts at the buffer's front (no compaction).
+    let mut pair = Pair::new(false);
+    let big = payload(60 * 1024);
+    pair.client.send(Message::Binary(big.clone())).unwrap();
+    pair.client.send(Message::Text("after".into())).unwrap();
+    let wire = pair.client.output().to_vec();
+    pair.client.consume_output(wire.len());
+    let frame_len = 2 + 2 + 4 + big.len();
+    let (mut at, mut offered, mut events) = (0, Vec::new(), Vec::new());
+    while at < wire.len() {
+        let buf = pair.server.read_buf();
+        offered.push(buf.len());
+        let n = buf.len().min(wire.len() - at);
+        buf[..n].copy_from_slice(&wire[at..at + n]);
+        pair.server.commit(n);
+        at += n;
+        while let Some(event) = pair.server.next_event(pair.now) {
+            events.push(event);
+        }
+    }
+    assert_eq!(offered[0], 4096, "the usual first read: {offered:?}");
+    assert_eq!(
+        offered[1],
+        frame_len - 4096,
+        "the rest of the frame, at once"
+    );
+    assert_eq!(
+        events,
+        [
+            Event::Message(Message::Binary(big)),
+            Event::Message(Message::Text("after".into()))
+        ]
+    );
+}

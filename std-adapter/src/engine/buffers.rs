@@ -48,13 +48,28 @@ impl Engine {
     /// I/O side: free space to read into, allocating or growing the receive buffer as needed (up to
     /// [`Limits::max_read`]). Empty only when the buffer is full at its largest, which the core never
     /// leaves it (it hands out chunks first).
+    ///
+    /// While a large frame is under way (at least [`Limits::read_size`] of it still to come) the buffer grows at once to hold the rest of it, and the
+    /// space offered ends where the frame ends: the buffer then empties after the frame, and the next
+    /// frame starts at its front rather than being moved there.
     pub fn read_buf(&mut self) -> &mut [u8] {
         self.buffers_for_poll();
-        if self.rx.room() == 0 && self.rx.capacity() < self.limits.max_read {
+        let remaining = usize::try_from(self.core.frame_remaining(&self.rx)).unwrap_or(usize::MAX);
+        let large = remaining >= self.limits.read_size;
+        if large && self.rx.room() < remaining && self.rx.capacity() < self.limits.max_read {
+            let cap = self.rx.len().saturating_add(remaining);
+            self.swap_rx(cap.min(self.limits.max_read));
+        } else if self.rx.room() == 0 && self.rx.capacity() < self.limits.max_read {
             let cap = (self.rx.capacity() * 2).min(self.limits.max_read);
             self.swap_rx(cap);
         }
-        self.rx.free_space()
+        let free = self.rx.free_space();
+        if large {
+            let n = free.len().min(remaining);
+            &mut free[..n]
+        } else {
+            free
+        }
     }
 
     /// I/O side: `n` bytes were read into the start of [`read_buf`](Self::read_buf).
