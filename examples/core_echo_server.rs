@@ -112,8 +112,15 @@ impl Conn {
                     if self.eof {
                         return false;
                     }
+                    // A read ends where a large frame ends: the buffer then empties after it and
+                    // the next frame starts at its front rather than being moved there.
+                    let remaining = usize::try_from(self.ws.frame_remaining(&self.rx));
                     let space = self.rx.free_space();
-                    match self.socket.read(space) {
+                    let n = match remaining {
+                        Ok(r) if r >= 4096 => r.min(space.len()),
+                        _ => space.len(),
+                    };
+                    match self.socket.read(&mut space[..n]) {
                         Ok(0) => self.eof = true,
                         Ok(n) => self.rx.commit(n),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
