@@ -42,10 +42,28 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let phase = phase % 4;
     let next = (phase + buf.len() % 4) % 4;
     let key = rotated(key, phase);
-    if buf.len() < WIDE_MIN {
-        xor_bytes(buf, key);
-        return next;
+    if buf.len() <= SHORT_MAX {
+        // Short payloads (most control frames and small messages): at most two words, inline.
+        let k = wide(key);
+        let mut words = buf.chunks_exact_mut(8);
+        for word in &mut words {
+            let v = load(word, 0) ^ k;
+            word.copy_from_slice(&v.to_ne_bytes());
+        }
+        xor_bytes(words.into_remainder(), key);
+    } else {
+        apply_wide(buf, key);
     }
+    next
+}
+
+/// Up to this many bytes [`apply`] masks inline, a word at a time.
+const SHORT_MAX: usize = 16;
+
+/// [`apply`] for longer payloads (`key` already rotated to the phase): 32-byte blocks, then words, then
+/// bytes.
+#[inline(never)]
+fn apply_wide(buf: &mut [u8], key: [u8; 4]) {
     let k = wide(key);
     let mut blocks = buf.chunks_exact_mut(32);
     for block in &mut blocks {
@@ -61,7 +79,6 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     }
     // Every block and word is a multiple of 4 bytes long: the tail starts at key byte 0 again.
     xor_bytes(words.into_remainder(), key);
-    next
 }
 
 /// Copies `src` into `dst` masked with `key` starting at key byte `phase % 4`, in one pass
