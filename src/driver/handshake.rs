@@ -19,6 +19,7 @@ use crate::handshake::server::{
 };
 use crate::handshake::{CustomHeaders, HandshakeError, Request, Version};
 use crate::mask_source::MaskSource;
+use crate::text::Cut;
 
 /// Why `accept`, `start` or `connect_proxy` did not go through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,8 @@ impl From<SendError> for HandshakeCallError {
     }
 }
 
+/// Only logs show this text (the `display` feature).
+#[cfg(feature = "display")]
 impl core::fmt::Display for HandshakeCallError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
@@ -162,7 +165,7 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
         let mut out = self.tx.transaction();
         let refusal = Refusal {
             status: e.status(),
-            body: text.as_bytes(),
+            body: text,
             ..Refusal::default()
         };
         if write_refusal(&mut out, &refusal).is_ok() {
@@ -378,7 +381,7 @@ impl Driver {
                 let mut out = tx.transaction();
                 let refusal = Refusal {
                     status: e.status(),
-                    body: text.as_bytes(),
+                    body: text,
                     ..Refusal::default()
                 };
                 write_refusal(&mut out, &refusal).map_err(SendError::from)?;
@@ -497,20 +500,9 @@ impl Driver {
     }
 }
 
-/// The error's text, for a refusal body.
-fn error_text(e: HandshakeError, buf: &mut [u8; 128]) -> &str {
-    use core::fmt::Write as _;
-    struct W<'b>(&'b mut [u8], usize);
-    impl core::fmt::Write for W<'_> {
-        fn write_str(&mut self, s: &str) -> core::fmt::Result {
-            let n = s.len().min(self.0.len() - self.1);
-            self.0[self.1..self.1 + n].copy_from_slice(&s.as_bytes()[..n]);
-            self.1 += n;
-            Ok(())
-        }
-    }
-    let mut w = W(buf, 0);
-    let _ = write!(w, "{e}");
-    let len = w.1;
-    core::str::from_utf8(&buf[..len]).unwrap_or("Bad Request")
+/// The error's text, for a refusal body (BEHAVIOUR H3).
+fn error_text(e: HandshakeError, buf: &mut [u8; 128]) -> &[u8] {
+    let mut text = Cut::new(buf);
+    e.write_text(&mut text);
+    text.into_bytes()
 }

@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use crate::text::{Fmt, Sink};
+
 /// A URL scheme this crate can connect to (RFC 6455 §3, RFC 7230 §2.7.1–§2.7.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -61,6 +63,8 @@ pub enum UrlError {
     InvalidCharacter,
 }
 
+/// Only logs show this text (the `display` feature).
+#[cfg(feature = "display")]
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -303,13 +307,20 @@ impl<'a> Resource<'a> {
     }
 }
 
+impl Resource<'_> {
+    /// Writes `path[?query]`.
+    pub(crate) fn write_to(&self, out: &mut impl Sink) {
+        out.text(self.0);
+        if let Some(query) = self.1 {
+            out.text("?");
+            out.text(query);
+        }
+    }
+}
+
 impl fmt::Display for Resource<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)?;
-        match self.1 {
-            Some(query) => write!(f, "?{query}"),
-            None => Ok(()),
-        }
+        Fmt::show(f, |out| self.write_to(out))
     }
 }
 
@@ -329,13 +340,20 @@ impl PartialEq<&str> for Resource<'_> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct HostHeader<'a>(&'a str, Option<u16>);
 
+impl HostHeader<'_> {
+    /// Writes `host[:port]`.
+    pub(crate) fn write_to(&self, out: &mut impl Sink) {
+        out.text(self.0);
+        if let Some(port) = self.1 {
+            out.text(":");
+            out.number(port.into());
+        }
+    }
+}
+
 impl fmt::Display for HostHeader<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)?;
-        match self.1 {
-            Some(port) => write!(f, ":{port}"),
-            None => Ok(()),
-        }
+        Fmt::show(f, |out| self.write_to(out))
     }
 }
 
@@ -345,9 +363,18 @@ impl fmt::Display for HostHeader<'_> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Authority<'a>(&'a str, u16);
 
+impl Authority<'_> {
+    /// Writes `host:port`.
+    pub(crate) fn write_to(&self, out: &mut impl Sink) {
+        out.text(self.0);
+        out.text(":");
+        out.number(self.1.into());
+    }
+}
+
 impl fmt::Display for Authority<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.0, self.1)
+        Fmt::show(f, |out| self.write_to(out))
     }
 }
 
@@ -402,11 +429,18 @@ impl defmt::Format for Url<'_> {
     }
 }
 
+impl BasicAuth<'_> {
+    /// Writes `Basic <base64(user:pass)>`.
+    pub(crate) fn write_to(&self, out: &mut impl Sink) {
+        out.text("Basic ");
+        let colon = (!self.0.as_bytes().contains(&b':')).then_some(b':');
+        write_base64(out, PercentDecode(self.0.as_bytes()).chain(colon));
+    }
+}
+
 impl fmt::Display for BasicAuth<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Basic ")?;
-        let colon = (!self.0.contains(':')).then_some(b':');
-        write_base64(f, PercentDecode(self.0.as_bytes()).chain(colon))
+        Fmt::show(f, |out| self.write_to(out))
     }
 }
 
@@ -434,7 +468,7 @@ impl Iterator for PercentDecode<'_> {
 }
 
 /// Standard base64 with padding (RFC 4648 §4), written four characters at a time.
-fn write_base64(out: &mut impl fmt::Write, mut bytes: impl Iterator<Item = u8>) -> fmt::Result {
+fn write_base64(out: &mut impl Sink, mut bytes: impl Iterator<Item = u8>) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     while let Some(a) = bytes.next() {
         let b = bytes.next();
@@ -447,12 +481,11 @@ fn write_base64(out: &mut impl fmt::Write, mut bytes: impl Iterator<Item = u8>) 
             if b.is_some() { char_at(6) } else { b'=' },
             if c.is_some() { char_at(0) } else { b'=' },
         ];
-        out.write_str(core::str::from_utf8(&group).map_err(|_| fmt::Error)?)?;
+        out.bytes(&group);
         if c.is_none() {
             break;
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -582,9 +615,12 @@ mod tests {
             }
         }
         assert!(Url::parse("http://x").is_ok());
-        let message =
-            "unsupported URL scheme (expected ws: or wss:, or http: or https: for a proxy)";
-        assert_eq!(UnsupportedScheme.to_string(), message);
+        // The text only logs show (the `display` feature).
+        #[cfg(feature = "display")]
+        assert_eq!(
+            UnsupportedScheme.to_string(),
+            "unsupported URL scheme (expected ws: or wss:, or http: or https: for a proxy)"
+        );
     }
 
     /// Reference encoder written differently: a bit accumulator, padding from the length.
@@ -610,7 +646,7 @@ mod tests {
 
     fn base64(bytes: &[u8]) -> String {
         let mut out = String::new();
-        write_base64(&mut out, bytes.iter().copied()).unwrap();
+        write_base64(&mut out, bytes.iter().copied());
         out
     }
 
