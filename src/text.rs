@@ -167,6 +167,31 @@ impl Sink for Fmt<'_, '_> {
     }
 }
 
+/// Standard base64 with padding (RFC 4648 §4), written four characters at a time.
+///
+/// One copy for every use (the `Sec-WebSocket-Key` nonce, the accept value, `Authorization: Basic`),
+/// hence `dyn`.
+#[inline(never)]
+pub(crate) fn write_base64(out: &mut dyn Sink, bytes: &mut dyn Iterator<Item = u8>) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    while let Some(a) = bytes.next() {
+        let b = bytes.next();
+        let c = b.and_then(|_| bytes.next());
+        let n = u32::from(a) << 16 | u32::from(b.unwrap_or(0)) << 8 | u32::from(c.unwrap_or(0));
+        let char_at = |shift: u32| ALPHABET[(n >> shift & 63) as usize];
+        let group = [
+            char_at(18),
+            char_at(12),
+            if b.is_some() { char_at(6) } else { b'=' },
+            if c.is_some() { char_at(0) } else { b'=' },
+        ];
+        out.bytes(&group);
+        if c.is_none() {
+            break;
+        }
+    }
+}
+
 /// For tests: a text collected in a string.
 #[cfg(test)]
 impl Sink for std::string::String {

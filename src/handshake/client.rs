@@ -8,7 +8,7 @@
 
 use super::accept::{AcceptKey, encode_nonce};
 use super::url::Url;
-use super::{CustomHeaders, HandshakeError, Response, trim};
+use super::{CustomHeaders, HandshakeError, Response, eq_ignore_case, trim};
 use crate::buffer::{Transaction, TxError};
 use crate::text::Sink;
 
@@ -74,7 +74,7 @@ impl Offer {
         }
         if !response
             .header("upgrade")
-            .is_some_and(|v| trim(v).eq_ignore_ascii_case(b"websocket"))
+            .is_some_and(|v| eq_ignore_case(trim(v), b"websocket"))
         {
             return Err(HandshakeError::InvalidUpgrade);
         }
@@ -107,7 +107,7 @@ impl Offer {
         };
         let extensions = response
             .headers()
-            .any(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"));
+            .any(|h| eq_ignore_case(h.name.as_bytes(), b"sec-websocket-extensions"));
         if extensions && !self.extensions {
             return Err(HandshakeError::ExtensionMismatch);
         }

@@ -5,7 +5,7 @@
 //! they run and what state follows.
 
 use super::accept::{AcceptKey, is_valid_key};
-use super::{CustomHeaders, HandshakeError, Request, Version, trim};
+use super::{CustomHeaders, HandshakeError, Request, Version, eq_ignore_case, trim};
 use crate::buffer::{Transaction, TxError};
 use crate::config::Config;
 use crate::text::Sink;
@@ -78,7 +78,7 @@ pub fn check_request(req: &Request<'_>, config: &Config) -> Result<Version, Hand
         req.header("sec-websocket-key1").is_some() && req.header("sec-websocket-key2").is_some();
     let upgrade = req
         .header("upgrade")
-        .is_some_and(|v| trim(v).eq_ignore_ascii_case(b"websocket"));
+        .is_some_and(|v| eq_ignore_case(trim(v), b"websocket"));
     if !upgrade || req.method() != "GET" || !req.has_token("connection", "upgrade") {
         return Err(HandshakeError::NotWebSocket);
     }
@@ -115,10 +115,18 @@ pub(crate) fn draft_keys(_: &Request<'_>) -> Result<(u32, u32), HandshakeError> 
 /// H4: the first subprotocol in the client's list that the server supports, as an index into
 /// `supported`. The client's list is every `Sec-WebSocket-Protocol` header, comma-separated, in order.
 pub fn choose_protocol(req: &Request<'_>, supported: &[&str]) -> Option<usize> {
-    req.headers()
-        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-protocol"))
-        .flat_map(|h| h.value.split(|&b| b == b','))
-        .find_map(|offered| supported.iter().position(|s| s.as_bytes() == trim(offered)))
+    for header in req.headers() {
+        if !eq_ignore_case(header.name.as_bytes(), b"sec-websocket-protocol") {
+            continue;
+        }
+        for offered in header.value.split(|&b| b == b',') {
+            let offered = trim(offered);
+            if let Some(i) = supported.iter().position(|s| s.as_bytes() == offered) {
+                return Some(i);
+            }
+        }
+    }
+    None
 }
 
 /// Writes the 101 answer for a checked request whose custom headers were checked (H1, H12, H13; hixie-76's 16-byte digest is not part of

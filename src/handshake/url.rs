@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use crate::text::{Fmt, Sink};
+use crate::text::{Fmt, Sink, write_base64};
 
 /// A URL scheme this crate can connect to (RFC 6455 §3, RFC 7230 §2.7.1–§2.7.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl Scheme {
             (Scheme::Https, "https"),
         ]
         .into_iter()
-        .find(|(_, n)| n.eq_ignore_ascii_case(name))
+        .find(|(_, n)| super::eq_ignore_case(n.as_bytes(), name.as_bytes()))
         .map(|(scheme, _)| scheme)
     }
 }
@@ -472,7 +472,7 @@ impl BasicAuth<'_> {
     pub(crate) fn write_to(&self, out: &mut impl Sink) {
         out.text("Basic ");
         let colon = (!self.0.as_bytes().contains(&b':')).then_some(b':');
-        write_base64(out, PercentDecode(self.0.as_bytes()).chain(colon));
+        write_base64(out, &mut PercentDecode(self.0.as_bytes()).chain(colon));
     }
 }
 
@@ -501,27 +501,6 @@ impl Iterator for PercentDecode<'_> {
                 Some(b)
             }
             [] => None,
-        }
-    }
-}
-
-/// Standard base64 with padding (RFC 4648 §4), written four characters at a time.
-fn write_base64(out: &mut impl Sink, mut bytes: impl Iterator<Item = u8>) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    while let Some(a) = bytes.next() {
-        let b = bytes.next();
-        let c = b.and_then(|_| bytes.next());
-        let n = u32::from(a) << 16 | u32::from(b.unwrap_or(0)) << 8 | u32::from(c.unwrap_or(0));
-        let char_at = |shift: u32| ALPHABET[(n >> shift & 63) as usize];
-        let group = [
-            char_at(18),
-            char_at(12),
-            if b.is_some() { char_at(6) } else { b'=' },
-            if c.is_some() { char_at(0) } else { b'=' },
-        ];
-        out.bytes(&group);
-        if c.is_none() {
-            break;
         }
     }
 }
@@ -684,7 +663,7 @@ mod tests {
 
     fn base64(bytes: &[u8]) -> String {
         let mut out = String::new();
-        write_base64(&mut out, bytes.iter().copied());
+        write_base64(&mut out, &mut bytes.iter().copied());
         out
     }
 
