@@ -68,7 +68,10 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
                     Ok(None) => return Ok(Step::Idle),
                     Err(e) => return Err(self.refuse_with(e)),
                 };
-                match parse_request(&self.rx.readable()[..len], max_headers) {
+                match parse_request(
+                    self.rx.readable().get(..len).unwrap_or_default(),
+                    max_headers,
+                ) {
                     Err(e) => Err(self.refuse_with(e)),
                     // H6: a request that is not an upgrade is reported and its body follows.
                     Ok(req) if !req.is_websocket() => {
@@ -104,8 +107,11 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
                 };
                 // H9, the checks that need nothing from the application; H10: frames after the head
                 // wait in the buffer.
-                let checked = parse_response(&self.rx.readable()[..len], max_headers)
-                    .and_then(|response| offer.check_head(&response));
+                let checked = parse_response(
+                    self.rx.readable().get(..len).unwrap_or_default(),
+                    max_headers,
+                )
+                .and_then(|response| offer.check_head(&response));
                 match checked {
                     Ok(()) => {
                         self.d.set_phase(Phase::ResponseReported { len, offer });
@@ -120,8 +126,11 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
                     Ok(None) => return Ok(Step::Idle),
                     Err(e) => return Err(self.d.fail(Cause::Handshake(e), self.tx, self.rng)),
                 };
-                match parse_response(&self.rx.readable()[..len], max_headers)
-                    .and_then(|r| check_connect(&r))
+                match parse_response(
+                    self.rx.readable().get(..len).unwrap_or_default(),
+                    max_headers,
+                )
+                .and_then(|r| check_connect(&r))
                 {
                     Ok(()) => {
                         self.d.set_phase(Phase::ClientIdle);
@@ -271,9 +280,11 @@ impl Driver {
         rx: &'r RxBuf<S>,
     ) -> Option<Request<'r>> {
         match self.phase()? {
-            Phase::RequestReported { len } => {
-                parse_request(&rx.readable()[..len], self.config.header_limit()).ok()
-            }
+            Phase::RequestReported { len } => parse_request(
+                rx.readable().get(..len).unwrap_or_default(),
+                self.config.header_limit(),
+            )
+            .ok(),
             _ => None,
         }
     }
@@ -296,7 +307,7 @@ impl Driver {
         let Some(Phase::RequestReported { len }) = self.phase() else {
             return Err(HandshakeCallError::Send(SendError::NoPendingRequest));
         };
-        let head = &rx.readable()[..len];
+        let head = rx.readable().get(..len).unwrap_or_default();
         let request = parse_request(head, self.config.header_limit())
             .map_err(HandshakeCallError::Handshake)?;
         let result = self.answer(tx, &request, accept);

@@ -386,14 +386,14 @@ fn status_of(e: httparse::Error) -> HandshakeError {
     }
 }
 
-/// The header block of a complete head: what follows the start line.
-fn header_block(head: &[u8]) -> &[u8] {
-    let mut start = 0;
-    while head[start..].starts_with(b"\r\n") || head[start..].starts_with(b"\n") {
-        start += if head[start] == b'\r' { 2 } else { 1 };
+/// The header block of a complete head: what follows the start line (and the empty lines before it,
+/// which RFC 7230 §3.5 lets a server skip and httparse does).
+fn header_block(mut head: &[u8]) -> &[u8] {
+    while let [b'\r', b'\n', rest @ ..] | [b'\n', rest @ ..] = head {
+        head = rest;
     }
-    match head[start..].iter().position(|&b| b == b'\n') {
-        Some(nl) => &head[start + nl + 1..],
+    match head.iter().position(|&b| b == b'\n') {
+        Some(nl) => head.get(nl + 1..).unwrap_or_default(),
         None => &[],
     }
 }
