@@ -24,6 +24,12 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "tests"
 cargo test --workspace --all-features
 
+# The core's texts that only logs show are behind the default `display` feature: BEHAVIOUR's tests run
+# with it (above, and the core's defaults) and without it (the wire texts do not depend on it).
+step "core tests with default features, and without them (no \`display\`)"
+cargo test -p websocket-driver
+cargo test -p websocket-driver --no-default-features
+
 step "no_std builds (no features)"
 for target in $NO_STD_TARGETS; do
   cargo build -p websocket-driver --no-default-features --target "$target"

@@ -1,12 +1,18 @@
 //! The error enums: what the peer did wrong ([`ProtocolError`]) and why a send was refused ([`SendError`]).
 //!
 //! Both are small `Copy` enums with hand-written `Display`, like httparse's. A protocol error carries what
-//! the close frame needs: [`ProtocolError::close_code`] and its `Display` text as the close reason. Nothing
-//! here allocates or formats into a heap.
+//! the close frame needs: [`ProtocolError::close_code`] and its text (also its `Display`) as the close
+//! reason, written without `core::fmt`. The texts only logs show (`Display` of [`SendError`] and
+//! [`Error`]) need the `display` feature. Nothing here allocates or formats into a heap.
 
 use core::fmt;
 
+use crate::text::{Fmt, Sink};
 use crate::wire::{CloseCode, Rsv};
+
+/// What a failed opening handshake's reason starts with (BEHAVIOUR H9): the close event's reason and
+/// [`Error`]'s text.
+pub(crate) const HANDSHAKE_PREFIX: &str = "Error during WebSocket handshake: ";
 
 /// A violation of RFC 6455 by the peer. The connection fails with [`close_code`](Self::close_code) and
 /// the `Display` text as the close reason (RFC 6455 §7.1.7).
@@ -56,48 +62,66 @@ impl ProtocolError {
     }
 }
 
-impl fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            ProtocolError::ReservedBits(rsv) => write!(
-                f,
-                "One or more reserved bits are on: reserved1 = {}, reserved2 = {}, reserved3 = {}",
-                u8::from(rsv.rsv1()),
-                u8::from(rsv.rsv2()),
-                u8::from(rsv.rsv3())
+impl ProtocolError {
+    /// Writes the text: the close reason the connection fails with (BEHAVIOUR S6) and the `Display`
+    /// text. The originals' wording, so that peers and logs see the same reasons.
+    pub(crate) fn write_text(self, out: &mut impl Sink) {
+        let (text, number) = match self {
+            ProtocolError::ReservedBits(rsv) => {
+                out.text("One or more reserved bits are on: reserved1 = ");
+                out.number(rsv.rsv1().into());
+                out.text(", reserved2 = ");
+                out.number(rsv.rsv2().into());
+                out.text(", reserved3 = ");
+                out.number(rsv.rsv3().into());
+                return;
+            }
+            ProtocolError::UnknownOpcode(op) => ("Unrecognized frame opcode: ", Some(op.into())),
+            ProtocolError::FragmentedControl(op) => (
+                "Received fragmented control frame: opcode = ",
+                Some(op.into()),
             ),
-            ProtocolError::UnknownOpcode(op) => write!(f, "Unrecognized frame opcode: {op}"),
-            ProtocolError::FragmentedControl(op) => {
-                write!(f, "Received fragmented control frame: opcode = {op}")
-            }
-            ProtocolError::ControlTooLong(len) => {
-                write!(f, "Received control frame having too long payload: {len}")
-            }
-            ProtocolError::UnfinishedMessage => {
-                f.write_str("Received new data frame but previous continuous frame is unfinished")
-            }
+            ProtocolError::ControlTooLong(len) => (
+                "Received control frame having too long payload: ",
+                Some(len),
+            ),
+            ProtocolError::UnfinishedMessage => (
+                "Received new data frame but previous continuous frame is unfinished",
+                None,
+            ),
             ProtocolError::UnexpectedContinuation => {
-                f.write_str("Received unexpected continuation frame")
+                ("Received unexpected continuation frame", None)
             }
             ProtocolError::UnmaskedFrame => {
-                f.write_str("Received unmasked frame but masking is required")
+                ("Received unmasked frame but masking is required", None)
             }
-            ProtocolError::MaskedFrame => f.write_str("Received masked frame from a server"),
+            ProtocolError::MaskedFrame => ("Received masked frame from a server", None),
             ProtocolError::LengthOverflow => {
-                f.write_str("Frame length has its most significant bit set")
+                ("Frame length has its most significant bit set", None)
             }
-            ProtocolError::MessageTooBig => f.write_str("WebSocket frame length too large"),
-            ProtocolError::InvalidUtf8 => f.write_str("Could not decode a text frame as UTF-8"),
+            ProtocolError::MessageTooBig => ("WebSocket frame length too large", None),
+            ProtocolError::InvalidUtf8 => ("Could not decode a text frame as UTF-8", None),
             ProtocolError::ClosePayloadTooShort => {
-                f.write_str("Received close frame with a 1-byte payload")
+                ("Received close frame with a 1-byte payload", None)
             }
             ProtocolError::InvalidCloseCode(code) => {
-                write!(f, "Received close frame with invalid code {code}")
+                ("Received close frame with invalid code ", Some(code.into()))
             }
             ProtocolError::InvalidCloseReason => {
-                f.write_str("Received close frame with a reason that is not UTF-8")
+                ("Received close frame with a reason that is not UTF-8", None)
             }
+        };
+        out.text(text);
+        if let Some(n) = number {
+            out.number(n);
         }
+    }
+}
+
+/// The close reason the connection fails with (always available: it goes on the wire).
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Fmt::show(f, |out| self.write_text(out))
     }
 }
 
@@ -113,12 +137,20 @@ pub enum Timeout {
     Keepalive,
 }
 
-impl fmt::Display for Timeout {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Timeout {
+    /// The text: the reason of the close event that reports the timeout.
+    pub(crate) const fn text(self) -> &'static str {
+        match self {
             Timeout::Closing => "The peer did not answer the close frame in time",
             Timeout::Keepalive => "The peer did not answer a ping in time",
-        })
+        }
+    }
+}
+
+/// The close event's reason (always available).
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
     }
 }
 
@@ -165,6 +197,8 @@ pub enum SendError {
     NoPendingRequest,
 }
 
+/// Only logs show this text (the `display` feature).
+#[cfg(feature = "display")]
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -221,11 +255,14 @@ impl From<ProtocolError> for Error {
     }
 }
 
+/// Only logs show this text (the `display` feature); the texts of [`ProtocolError`] and
+/// [`HandshakeError`](crate::HandshakeError) are always available.
+#[cfg(feature = "display")]
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Protocol(e) => fmt::Display::fmt(e, f),
-            Error::Handshake(e) => write!(f, "Error during WebSocket handshake: {e}"),
+            Error::Handshake(e) => write!(f, "{HANDSHAKE_PREFIX}{e}"),
             Error::BufferTooSmall { capacity, minimum } => {
                 write!(
                     f,

@@ -96,6 +96,7 @@ pub mod error;
 pub mod event;
 pub mod handshake;
 pub mod mask_source;
+mod text;
 pub mod time;
 pub mod utf8;
 pub mod wire;

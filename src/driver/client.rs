@@ -94,8 +94,11 @@ impl Driver {
         let Some(Phase::ResponseReported { len, offer }) = self.phase() else {
             return Err(SendError::NotOpen.into());
         };
-        let checked = parse_response(&rx.readable()[..len], self.config.header_limit())
-            .and_then(|response| offer.check_choice(&response, protocols));
+        let checked = parse_response(
+            rx.readable().get(..len).unwrap_or_default(),
+            self.config.header_limit(),
+        )
+        .and_then(|response| offer.check_choice(&response, protocols));
         match checked {
             Ok(protocol) => {
                 rx.consume(len);

@@ -4,14 +4,13 @@
 //! The error is reported once, the close frame (when one is due) is queued as soon as it fits before
 //! anything else, then the close event is reported, then input is discarded. Nothing here allocates.
 
-use core::fmt::{self, Write as _};
-
 use super::state::{Link, Timer};
 use super::{Conn, Driver, Role};
 use crate::buffer::{Storage, TxRing};
-use crate::error::{Error, ProtocolError, Timeout};
+use crate::error::{Error, HANDSHAKE_PREFIX, ProtocolError, Timeout};
 use crate::handshake::HandshakeError;
 use crate::mask_source::MaskSource;
+use crate::text::{Cut, Sink};
 use crate::wire::{CloseCode, MAX_REASON_LEN, OpCode};
 
 /// Why the connection ended early.
@@ -45,15 +44,17 @@ impl Cause {
             Cause::ClosedLocally | Cause::Timeout(_) => None,
         }
     }
-}
 
-impl fmt::Display for Cause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Writes the text: the close frame's and the close event's reason.
+    fn write_text(self, out: &mut impl Sink) {
         match self {
-            Cause::Protocol(e) => fmt::Display::fmt(e, f),
-            Cause::Handshake(e) => write!(f, "Error during WebSocket handshake: {e}"),
-            Cause::ClosedLocally => Ok(()),
-            Cause::Timeout(t) => fmt::Display::fmt(t, f),
+            Cause::Protocol(e) => e.write_text(out),
+            Cause::Handshake(e) => {
+                out.text(HANDSHAKE_PREFIX);
+                e.write_text(out);
+            }
+            Cause::ClosedLocally => {}
+            Cause::Timeout(t) => out.text(t.text()),
         }
     }
 }
@@ -105,10 +106,16 @@ impl Driver {
         R: MaskSource + ?Sized,
     {
         let mut payload = [0u8; 125];
-        payload[..2].copy_from_slice(&cause.code().0.to_be_bytes());
-        let len = 2 + write_reason(cause, &mut payload[2..]);
-        self.try_write_control(tx, rng, OpCode::Close, &payload[..len])
-            .is_ok()
+        let [hi, lo, reason @ ..] = &mut payload;
+        [*hi, *lo] = cause.code().0.to_be_bytes();
+        let len = 2 + write_reason(cause, reason);
+        self.try_write_control(
+            tx,
+            rng,
+            OpCode::Close,
+            payload.get(..len).unwrap_or_default(),
+        )
+        .is_ok()
     }
 
     /// S8: whether the I/O layer should close the transport now. A server closes once the connection is
@@ -156,23 +163,8 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
 
 /// Writes `cause`'s text into `out`, cut at 123 bytes on a char boundary; returns its length.
 pub(super) fn write_reason(cause: Cause, out: &mut [u8]) -> usize {
-    struct Cut<'b> {
-        out: &'b mut [u8],
-        len: usize,
-    }
-    impl fmt::Write for Cut<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            let room = self.out.len().min(MAX_REASON_LEN) - self.len;
-            let mut take = s.len().min(room);
-            while !s.is_char_boundary(take) {
-                take -= 1;
-            }
-            self.out[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-            self.len += take;
-            Ok(())
-        }
-    }
-    let mut cut = Cut { out, len: 0 };
-    let _ = write!(cut, "{cause}");
-    cut.len
+    let len = out.len().min(MAX_REASON_LEN);
+    let mut cut = Cut::new(out.get_mut(..len).unwrap_or_default());
+    cause.write_text(&mut cut);
+    cut.len()
 }

@@ -19,6 +19,7 @@ use crate::handshake::server::{
 };
 use crate::handshake::{CustomHeaders, HandshakeError, Request, Version};
 use crate::mask_source::MaskSource;
+use crate::text::Cut;
 
 /// Why `accept`, `start` or `connect_proxy` did not go through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,8 @@ impl From<SendError> for HandshakeCallError {
     }
 }
 
+/// Only logs show this text (the `display` feature).
+#[cfg(feature = "display")]
 impl core::fmt::Display for HandshakeCallError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
@@ -65,7 +68,10 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
                     Ok(None) => return Ok(Step::Idle),
                     Err(e) => return Err(self.refuse_with(e)),
                 };
-                match parse_request(&self.rx.readable()[..len], max_headers) {
+                match parse_request(
+                    self.rx.readable().get(..len).unwrap_or_default(),
+                    max_headers,
+                ) {
                     Err(e) => Err(self.refuse_with(e)),
                     // H6: a request that is not an upgrade is reported and its body follows.
                     Ok(req) if !req.is_websocket() => {
@@ -101,8 +107,11 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
                 };
                 // H9, the checks that need nothing from the application; H10: frames after the head
                 // wait in the buffer.
-                let checked = parse_response(&self.rx.readable()[..len], max_headers)
-                    .and_then(|response| offer.check_head(&response));
+                let checked = parse_response(
+                    self.rx.readable().get(..len).unwrap_or_default(),
+                    max_headers,
+                )
+                .and_then(|response| offer.check_head(&response));
                 match checked {
                     Ok(()) => {
                         self.d.set_phase(Phase::ResponseReported { len, offer });
@@ -117,8 +126,11 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
                     Ok(None) => return Ok(Step::Idle),
                     Err(e) => return Err(self.d.fail(Cause::Handshake(e), self.tx, self.rng)),
                 };
-                match parse_response(&self.rx.readable()[..len], max_headers)
-                    .and_then(|r| check_connect(&r))
+                match parse_response(
+                    self.rx.readable().get(..len).unwrap_or_default(),
+                    max_headers,
+                )
+                .and_then(|r| check_connect(&r))
                 {
                     Ok(()) => {
                         self.d.set_phase(Phase::ClientIdle);
@@ -162,7 +174,7 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
         let mut out = self.tx.transaction();
         let refusal = Refusal {
             status: e.status(),
-            body: text.as_bytes(),
+            body: text,
             ..Refusal::default()
         };
         if write_refusal(&mut out, &refusal).is_ok() {
@@ -268,9 +280,11 @@ impl Driver {
         rx: &'r RxBuf<S>,
     ) -> Option<Request<'r>> {
         match self.phase()? {
-            Phase::RequestReported { len } => {
-                parse_request(&rx.readable()[..len], self.config.header_limit()).ok()
-            }
+            Phase::RequestReported { len } => parse_request(
+                rx.readable().get(..len).unwrap_or_default(),
+                self.config.header_limit(),
+            )
+            .ok(),
             _ => None,
         }
     }
@@ -293,7 +307,7 @@ impl Driver {
         let Some(Phase::RequestReported { len }) = self.phase() else {
             return Err(HandshakeCallError::Send(SendError::NoPendingRequest));
         };
-        let head = &rx.readable()[..len];
+        let head = rx.readable().get(..len).unwrap_or_default();
         let request = parse_request(head, self.config.header_limit())
             .map_err(HandshakeCallError::Handshake)?;
         let result = self.answer(tx, &request, accept);
@@ -378,7 +392,7 @@ impl Driver {
                 let mut out = tx.transaction();
                 let refusal = Refusal {
                     status: e.status(),
-                    body: text.as_bytes(),
+                    body: text,
                     ..Refusal::default()
                 };
                 write_refusal(&mut out, &refusal).map_err(SendError::from)?;
@@ -497,20 +511,9 @@ impl Driver {
     }
 }
 
-/// The error's text, for a refusal body.
-fn error_text(e: HandshakeError, buf: &mut [u8; 128]) -> &str {
-    use core::fmt::Write as _;
-    struct W<'b>(&'b mut [u8], usize);
-    impl core::fmt::Write for W<'_> {
-        fn write_str(&mut self, s: &str) -> core::fmt::Result {
-            let n = s.len().min(self.0.len() - self.1);
-            self.0[self.1..self.1 + n].copy_from_slice(&s.as_bytes()[..n]);
-            self.1 += n;
-            Ok(())
-        }
-    }
-    let mut w = W(buf, 0);
-    let _ = write!(w, "{e}");
-    let len = w.1;
-    core::str::from_utf8(&buf[..len]).unwrap_or("Bad Request")
+/// The error's text, for a refusal body (BEHAVIOUR H3).
+fn error_text(e: HandshakeError, buf: &mut [u8; 128]) -> &[u8] {
+    let mut text = Cut::new(buf);
+    e.write_text(&mut text);
+    text.into_bytes()
 }

@@ -1,9 +1,13 @@
 //! The `Sec-WebSocket-Accept` value (RFC 6455 §4.2.2 step 5.4): base64(SHA-1(key ‖ GUID)).
 //!
-//! Pure and allocation-free: the 28-byte result is returned by value.
+//! Pure and allocation-free: the 28-byte result is returned by value. Encoded with the crate's own
+//! base64 writer (the one `Authorization: Basic` needs anyway); the `base64` crate checks the client's
+//! key.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+
+use crate::text::{Cut, write_base64};
 
 /// The GUID every server appends to the client's key (RFC 6455 §1.3).
 pub const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -19,8 +23,10 @@ impl AcceptKey {
         sha.update(key);
         sha.update(GUID);
         let mut out = [0u8; 28];
-        let written = STANDARD.encode_slice(sha.digest().bytes(), &mut out);
-        debug_assert_eq!(written, Ok(28));
+        write_base64(
+            &mut Cut::new(&mut out),
+            &mut sha.digest().bytes().into_iter(),
+        );
         AcceptKey(out)
     }
 
@@ -51,8 +57,7 @@ pub fn is_valid_key(key: &[u8]) -> bool {
 /// The base64 text of a 16-byte nonce, for a client's `Sec-WebSocket-Key`.
 pub fn encode_nonce(nonce: &[u8; 16]) -> [u8; 24] {
     let mut out = [0u8; 24];
-    let written = STANDARD.encode_slice(nonce, &mut out);
-    debug_assert_eq!(written, Ok(24));
+    write_base64(&mut Cut::new(&mut out), &mut nonce.iter().copied());
     out
 }
 

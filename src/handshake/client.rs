@@ -6,12 +6,11 @@
 //! [`Driver::check_response`](crate::Driver::check_response), where the application passes the list
 //! again, and the server's choice is compared with it exactly.
 
-use core::fmt::Write as _;
-
 use super::accept::{AcceptKey, encode_nonce};
 use super::url::Url;
-use super::{CustomHeaders, HandshakeError, Response, trim};
+use super::{CustomHeaders, HandshakeError, Response, eq_ignore_case, trim};
 use crate::buffer::{Transaction, TxError};
+use crate::text::Sink;
 
 /// What a client asks for.
 #[derive(Clone, Copy, Debug)]
@@ -75,7 +74,7 @@ impl Offer {
         }
         if !response
             .header("upgrade")
-            .is_some_and(|v| trim(v).eq_ignore_ascii_case(b"websocket"))
+            .is_some_and(|v| eq_ignore_case(trim(v), b"websocket"))
         {
             return Err(HandshakeError::InvalidUpgrade);
         }
@@ -108,7 +107,7 @@ impl Offer {
         };
         let extensions = response
             .headers()
-            .any(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"));
+            .any(|h| eq_ignore_case(h.name.as_bytes(), b"sec-websocket-extensions"));
         if extensions && !self.extensions {
             return Err(HandshakeError::ExtensionMismatch);
         }
@@ -126,28 +125,38 @@ pub(crate) fn write_request(
 ) -> Result<(), TxError> {
     let url = request.url;
     let custom = CustomHeaders(request.headers);
-    let _ = write!(out, "GET {} HTTP/1.1\r\n", url.resource());
+    out.text("GET ");
+    url.resource().write_to(out);
+    out.text(" HTTP/1.1\r\n");
     if !custom.has("host") {
-        let _ = write!(out, "Host: {}\r\n", url.host_header());
+        out.text("Host: ");
+        url.host_header().write_to(out);
+        out.text("\r\n");
     }
-    let _ = out.write_str("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
-    let _ = out.put(key);
-    let _ = out.write_str("\r\nSec-WebSocket-Version: 13\r\n");
+    out.text("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
+    out.bytes(key);
+    out.text("\r\nSec-WebSocket-Version: 13\r\n");
     if let [first, rest @ ..] = request.protocols {
-        let _ = write!(out, "Sec-WebSocket-Protocol: {first}");
+        out.text("Sec-WebSocket-Protocol: ");
+        out.text(first);
         for p in rest {
-            let _ = write!(out, ", {p}");
+            out.text(", ");
+            out.text(p);
         }
-        let _ = out.write_str("\r\n");
+        out.text("\r\n");
     }
     if let (Some(auth), false) = (url.basic_auth(), custom.has("authorization")) {
-        let _ = write!(out, "Authorization: {auth}\r\n");
+        out.text("Authorization: ");
+        auth.write_to(out);
+        out.text("\r\n");
     }
-    let _ = custom.write(out, BUILTIN);
+    custom.write(out, BUILTIN);
     if let Some(e) = request.extensions {
-        let _ = write!(out, "Sec-WebSocket-Extensions: {e}\r\n");
+        out.text("Sec-WebSocket-Extensions: ");
+        out.text(e);
+        out.text("\r\n");
     }
-    let _ = out.write_str("\r\n");
+    out.text("\r\n");
     out.error().map_or(Ok(()), Err)
 }
 
@@ -162,13 +171,18 @@ pub(crate) fn write_connect(
 ) -> Result<(), TxError> {
     let custom = CustomHeaders(headers);
     let authority = target.authority();
-    let _ = write!(out, "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
-    let _ = out.write_str("Connection: keep-alive\r\nProxy-Connection: keep-alive\r\n");
+    out.text("CONNECT ");
+    authority.write_to(out);
+    out.text(" HTTP/1.1\r\nHost: ");
+    authority.write_to(out);
+    out.text("\r\nConnection: keep-alive\r\nProxy-Connection: keep-alive\r\n");
     if let (Some(auth), false) = (proxy.basic_auth(), custom.has("proxy-authorization")) {
-        let _ = write!(out, "Proxy-Authorization: {auth}\r\n");
+        out.text("Proxy-Authorization: ");
+        auth.write_to(out);
+        out.text("\r\n");
     }
-    let _ = custom.write(out, &["host", "connection", "proxy-connection"]);
-    let _ = out.write_str("\r\n");
+    custom.write(out, &["host", "connection", "proxy-connection"]);
+    out.text("\r\n");
     out.error().map_or(Ok(()), Err)
 }
 

@@ -6,7 +6,7 @@
 
 use core::fmt;
 
-use super::{HandshakeError, has_token, trim};
+use super::{HandshakeError, eq_ignore_case, has_token, trim};
 
 /// The most header lines a head may have; [`Config::max_headers`](crate::Config::max_headers) may
 /// lower it.
@@ -89,13 +89,13 @@ impl<'a> Iterator for Headers<'a> {
 
 fn first<'a>(lines: Lines<'a>, name: &str) -> Option<&'a [u8]> {
     Headers { lines }
-        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .find(|h| eq_ignore_case(h.name.as_bytes(), name.as_bytes()))
         .map(|h| h.value)
 }
 
 fn any_has_token(lines: Lines<'_>, name: &str, token: &str) -> bool {
     Headers { lines }
-        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .filter(|h| eq_ignore_case(h.name.as_bytes(), name.as_bytes()))
         .any(|h| has_token(h.value, token))
 }
 
@@ -160,7 +160,7 @@ impl<'a> Request<'a> {
             && any_has_token(self.lines, "connection", "upgrade")
             && self
                 .header("upgrade")
-                .is_some_and(|v| v.eq_ignore_ascii_case(b"websocket"))
+                .is_some_and(|v| eq_ignore_case(v, b"websocket"))
     }
 
     /// Whether any `name` header holds `token` in its comma-separated list.
@@ -386,14 +386,14 @@ fn status_of(e: httparse::Error) -> HandshakeError {
     }
 }
 
-/// The header block of a complete head: what follows the start line.
-fn header_block(head: &[u8]) -> &[u8] {
-    let mut start = 0;
-    while head[start..].starts_with(b"\r\n") || head[start..].starts_with(b"\n") {
-        start += if head[start] == b'\r' { 2 } else { 1 };
+/// The header block of a complete head: what follows the start line (and the empty lines before it,
+/// which RFC 7230 §3.5 lets a server skip and httparse does).
+fn header_block(mut head: &[u8]) -> &[u8] {
+    while let [b'\r', b'\n', rest @ ..] | [b'\n', rest @ ..] = head {
+        head = rest;
     }
-    match head[start..].iter().position(|&b| b == b'\n') {
-        Some(nl) => &head[start + nl + 1..],
+    match head.iter().position(|&b| b == b'\n') {
+        Some(nl) => head.get(nl + 1..).unwrap_or_default(),
         None => &[],
     }
 }

@@ -16,6 +16,8 @@ pub mod url;
 
 use core::fmt;
 
+use crate::text::{Fmt, Sink};
+
 pub use head::{Header, Headers, Request, Response};
 
 /// The protocol version a server speaks on a connection (BEHAVIOUR V1, V3).
@@ -114,45 +116,50 @@ impl HandshakeError {
     }
 }
 
+impl HandshakeError {
+    /// Writes the text: a server's refusal body (BEHAVIOUR H3), and after
+    /// `Error during WebSocket handshake: ` a client's close reason (H9); also the `Display` text.
+    pub(crate) fn write_text(self, out: &mut impl Sink) {
+        let (text, number) = match self {
+            HandshakeError::MalformedHead => ("Invalid HTTP head", None),
+            HandshakeError::HeadTooLarge => ("HTTP head too large", None),
+            HandshakeError::TooManyHeaders => ("Too many HTTP headers", None),
+            HandshakeError::NotGet => ("Method must be GET", None),
+            HandshakeError::OldHttp => ("HTTP/1.1 or later is required", None),
+            HandshakeError::NotWebSocket => ("Not a WebSocket upgrade request", None),
+            HandshakeError::InvalidKey => ("Missing or invalid Sec-WebSocket-Key header", None),
+            HandshakeError::UnsupportedVersion => ("Unsupported WebSocket version", None),
+            HandshakeError::DraftsDisabled => ("Legacy WebSocket drafts are not allowed", None),
+            HandshakeError::InvalidDraftKeys => {
+                ("Client sent invalid Sec-WebSocket-Key headers", None)
+            }
+            HandshakeError::InvalidHeader => ("Invalid header name or value", None),
+            HandshakeError::UnexpectedStatus(code) => ("Unexpected response code: ", Some(code)),
+            HandshakeError::InvalidUpgrade => ("'Upgrade' header value is not 'WebSocket'", None),
+            HandshakeError::InvalidConnection => {
+                ("'Connection' header value must contain 'Upgrade'", None)
+            }
+            HandshakeError::AcceptMismatch => ("Sec-WebSocket-Accept mismatch", None),
+            HandshakeError::ProtocolMismatch => ("Sec-WebSocket-Protocol mismatch", None),
+            HandshakeError::ExtensionMismatch => ("Sec-WebSocket-Extensions mismatch", None),
+            HandshakeError::ProxyRefused(code) => (
+                "Can't establish a connection to the server: proxy answered ",
+                Some(code),
+            ),
+            HandshakeError::MissingHost => ("Missing Host header", None),
+            HandshakeError::Timeout => ("Handshake timed out", None),
+        };
+        out.text(text);
+        if let Some(n) = number {
+            out.number(n.into());
+        }
+    }
+}
+
+/// The refusal body and close reason (always available: it goes on the wire).
 impl fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            HandshakeError::MalformedHead => f.write_str("Invalid HTTP head"),
-            HandshakeError::HeadTooLarge => f.write_str("HTTP head too large"),
-            HandshakeError::TooManyHeaders => f.write_str("Too many HTTP headers"),
-            HandshakeError::NotGet => f.write_str("Method must be GET"),
-            HandshakeError::OldHttp => f.write_str("HTTP/1.1 or later is required"),
-            HandshakeError::NotWebSocket => f.write_str("Not a WebSocket upgrade request"),
-            HandshakeError::InvalidKey => {
-                f.write_str("Missing or invalid Sec-WebSocket-Key header")
-            }
-            HandshakeError::UnsupportedVersion => f.write_str("Unsupported WebSocket version"),
-            HandshakeError::DraftsDisabled => {
-                f.write_str("Legacy WebSocket drafts are not allowed")
-            }
-            HandshakeError::InvalidDraftKeys => {
-                f.write_str("Client sent invalid Sec-WebSocket-Key headers")
-            }
-            HandshakeError::InvalidHeader => f.write_str("Invalid header name or value"),
-            HandshakeError::UnexpectedStatus(code) => write!(f, "Unexpected response code: {code}"),
-            HandshakeError::InvalidUpgrade => {
-                f.write_str("'Upgrade' header value is not 'WebSocket'")
-            }
-            HandshakeError::InvalidConnection => {
-                f.write_str("'Connection' header value must contain 'Upgrade'")
-            }
-            HandshakeError::AcceptMismatch => f.write_str("Sec-WebSocket-Accept mismatch"),
-            HandshakeError::ProtocolMismatch => f.write_str("Sec-WebSocket-Protocol mismatch"),
-            HandshakeError::ExtensionMismatch => f.write_str("Sec-WebSocket-Extensions mismatch"),
-            HandshakeError::ProxyRefused(code) => {
-                write!(
-                    f,
-                    "Can't establish a connection to the server: proxy answered {code}"
-                )
-            }
-            HandshakeError::MissingHost => f.write_str("Missing Host header"),
-            HandshakeError::Timeout => f.write_str("Handshake timed out"),
-        }
+        Fmt::show(f, |out| self.write_text(out))
     }
 }
 
@@ -193,7 +200,14 @@ pub(crate) const fn is_tchar(b: u8) -> bool {
 pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
     value
         .split(|&b| b == b',')
-        .any(|item| trim(item).eq_ignore_ascii_case(token.as_bytes()))
+        .any(|item| eq_ignore_case(trim(item), token.as_bytes()))
+}
+
+/// ASCII case-insensitive equality, as header names and tokens compare (RFC 7230 §3.2, §3.2.6). One
+/// copy: inlined, `eq_ignore_ascii_case` is a loop at each of a dozen header lookups.
+#[inline(never)]
+pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b)
 }
 
 /// Trims optional white space (RFC 7230 §3.2.3).
@@ -226,19 +240,26 @@ impl CustomHeaders<'_> {
 
     /// Writes the headers in call order, skipping the ones named in `builtin` (the protocol's own headers,
     /// which a custom header never replaces).
-    pub(crate) fn write(&self, out: &mut impl fmt::Write, builtin: &[&str]) -> fmt::Result {
+    pub(crate) fn write(&self, out: &mut impl Sink, builtin: &[&str]) {
         for (name, value) in self.0 {
-            if !builtin.iter().any(|b| b.eq_ignore_ascii_case(name)) {
-                write!(out, "{name}: {value}\r\n")?;
+            if !builtin
+                .iter()
+                .any(|b| eq_ignore_case(b.as_bytes(), name.as_bytes()))
+            {
+                out.text(name);
+                out.text(": ");
+                out.text(value);
+                out.text("\r\n");
             }
         }
-        Ok(())
     }
 
     /// Whether a custom header named `name` is present (it then replaces a built-in that is not part of
     /// the protocol, such as `Authorization`).
     pub(crate) fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.0
+            .iter()
+            .any(|(n, _)| eq_ignore_case(n.as_bytes(), name.as_bytes()))
     }
 }
 

@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use crate::text::{Fmt, Sink, write_base64};
+
 /// A URL scheme this crate can connect to (RFC 6455 §3, RFC 7230 §2.7.1–§2.7.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -35,10 +37,15 @@ impl Scheme {
     }
 
     fn from_name(name: &str) -> Option<Scheme> {
-        let all = [Scheme::Ws, Scheme::Wss, Scheme::Http, Scheme::Https];
-        let names = ["ws", "wss", "http", "https"];
-        let i = names.iter().position(|n| n.eq_ignore_ascii_case(name))?;
-        Some(all[i])
+        [
+            (Scheme::Ws, "ws"),
+            (Scheme::Wss, "wss"),
+            (Scheme::Http, "http"),
+            (Scheme::Https, "https"),
+        ]
+        .into_iter()
+        .find(|(_, n)| super::eq_ignore_case(n.as_bytes(), name.as_bytes()))
+        .map(|(scheme, _)| scheme)
     }
 }
 
@@ -61,6 +68,8 @@ pub enum UrlError {
     InvalidCharacter,
 }
 
+/// Only logs show this text (the `display` feature).
+#[cfg(feature = "display")]
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -92,13 +101,17 @@ impl<'a> Url<'a> {
     /// Parses an absolute URL of any of the four schemes (scheme is case-insensitive)
     /// (RFC 3986 §3, RFC 6455 §3, RFC 7230 §2.7).
     pub fn parse(input: &'a str) -> Result<Url<'a>, UrlError> {
-        if input.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        // Byte positions of ASCII delimiters, and pieces cut there with `piece`: no slicing that could
+        // panic, no `str` searching.
+        let bytes = input.as_bytes();
+        if bytes.iter().any(|&b| b <= b' ' || b == 0x7f) {
             return Err(UrlError::InvalidCharacter);
         }
-        let (name, rest) = match input.find([':', '/', '?', '#']) {
-            Some(i) if input.as_bytes()[i] == b':' => (&input[..i], &input[i + 1..]),
+        let colon = match position(bytes, 0, |b| matches!(b, b':' | b'/' | b'?' | b'#')) {
+            Some(i) if bytes.get(i) == Some(&b':') => i,
             _ => return Err(UrlError::MissingScheme),
         };
+        let name = piece(input, 0, colon);
         let mut name_bytes = name.bytes();
         let valid_name = name_bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
             && name_bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
@@ -106,20 +119,31 @@ impl<'a> Url<'a> {
             return Err(UrlError::MissingScheme);
         }
         let scheme = Scheme::from_name(name).ok_or(UrlError::UnsupportedScheme)?;
-        let rest = rest.strip_prefix("//").ok_or(UrlError::MissingHost)?;
-        let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-        let (userinfo, host_port) = match authority.rfind('@') {
-            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
-            None => (None, authority),
+        if bytes.get(colon + 1..colon + 3) != Some(b"//") {
+            return Err(UrlError::MissingHost);
+        }
+        let start = colon + 3;
+        let end =
+            position(bytes, start, |b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(bytes.len());
+        let at = bytes
+            .get(start..end)
+            .and_then(|authority| authority.iter().rposition(|&b| b == b'@'));
+        let (userinfo, host_port) = match at {
+            Some(at) => (
+                Some(piece(input, start, start + at)),
+                piece(input, start + at + 1, end),
+            ),
+            None => (None, piece(input, start, end)),
         };
         let (host, port) = split_host_port(host_port)?;
-        let tail = &tail[..tail.find('#').unwrap_or(tail.len())];
-        if !tail.is_ascii() {
+        let port = parse_port(port)?;
+        let fragment = position(bytes, end, |b| b == b'#').unwrap_or(bytes.len());
+        if !bytes.get(end..fragment).unwrap_or_default().is_ascii() {
             return Err(UrlError::InvalidCharacter);
         }
-        let (path, query) = match tail.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (tail, None),
+        let (path, query) = match position(bytes, end, |b| b == b'?').filter(|&q| q < fragment) {
+            Some(q) => (piece(input, end, q), Some(piece(input, q + 1, fragment))),
+            None => (piece(input, end, fragment), None),
         };
         let path = if path.is_empty() { "/" } else { path };
         Ok(Url {
@@ -204,74 +228,92 @@ impl<'a> Url<'a> {
     }
 }
 
+/// The position of the first byte from `from` on that `matches`.
+fn position(bytes: &[u8], from: usize, matches: impl Fn(u8) -> bool) -> Option<usize> {
+    let found = bytes.get(from..)?.iter().position(|&b| matches(b))?;
+    Some(from + found)
+}
+
+/// `s[start..end]`, cut at ASCII delimiters found by [`position`] (so always on character boundaries).
+fn piece(s: &str, start: usize, end: usize) -> &str {
+    s.get(start..end).unwrap_or_default()
+}
+
 /// Splits `host[:port]` and checks both (RFC 3986 §3.2.2, §3.2.3).
-fn split_host_port(host_port: &str) -> Result<(&str, Option<u16>), UrlError> {
-    let (host, port) = if let Some(inner) = host_port.strip_prefix('[') {
-        let close = inner.find(']').ok_or(UrlError::InvalidHost)?;
-        check_ipv6(&inner[..close])?;
-        let (host, after) = host_port.split_at(close + 2);
-        if !after.is_empty() && !after.starts_with(':') {
-            return Err(UrlError::InvalidHost);
-        }
-        (host, after.strip_prefix(':'))
+fn split_host_port(host_port: &str) -> Result<(&str, Option<&str>), UrlError> {
+    let bytes = host_port.as_bytes();
+    let len = bytes.len();
+    let (host, port) = if bytes.first() == Some(&b'[') {
+        let close = position(bytes, 1, |b| b == b']').ok_or(UrlError::InvalidHost)?;
+        check_ipv6(bytes.get(1..close).unwrap_or_default())?;
+        let port = match bytes.get(close + 1) {
+            None => None,
+            Some(b':') => Some(piece(host_port, close + 2, len)),
+            Some(_) => return Err(UrlError::InvalidHost),
+        };
+        (piece(host_port, 0, close + 1), port)
     } else {
-        let (host, port) = match host_port.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
+        let (host, port) = match position(bytes, 0, |b| b == b':') {
+            Some(colon) => (
+                piece(host_port, 0, colon),
+                Some(piece(host_port, colon + 1, len)),
+            ),
             None => (host_port, None),
         };
         if host.is_empty() {
             return Err(UrlError::MissingHost);
         }
-        check_chars(host, |b| is_unreserved(b) || is_sub_delim(b))?;
+        check_chars(host.as_bytes(), |b| is_unreserved(b) || is_sub_delim(b))?;
         (host, port)
-    };
-    let port = match port {
-        None | Some("") => None,
-        Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
-            match p.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) {
-                n @ 1..=65535 => Some(n as u16),
-                _ => return Err(UrlError::InvalidPort),
-            }
-        }
-        Some(_) => return Err(UrlError::InvalidPort),
     };
     Ok((host, port))
 }
 
+/// A port: 1 to 5 digits with a value in 1..=65535 (RFC 3986 §3.2.3); `None` when empty or absent.
+fn parse_port(port: Option<&str>) -> Result<Option<u16>, UrlError> {
+    match port {
+        None | Some("") => Ok(None),
+        Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            match p.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) {
+                n @ 1..=65535 => Ok(Some(n as u16)),
+                _ => Err(UrlError::InvalidPort),
+            }
+        }
+        Some(_) => Err(UrlError::InvalidPort),
+    }
+}
+
 /// An IPv6 literal between brackets: hex digits, `:` and `.`, with an optional `%25zone`
 /// (RFC 3986 §3.2.2, RFC 6874 §2).
-fn check_ipv6(inner: &str) -> Result<(), UrlError> {
-    let (address, zone) = match inner.split_once("%25") {
-        Some((address, zone)) => (address, Some(zone)),
+fn check_ipv6(inner: &[u8]) -> Result<(), UrlError> {
+    let (address, zone) = match inner.windows(3).position(|w| w == b"%25") {
+        Some(i) => (
+            inner.get(..i).unwrap_or_default(),
+            Some(inner.get(i + 3..).unwrap_or_default()),
+        ),
         None => (inner, None),
     };
-    let address_ok = address.contains(':')
+    let address_ok = address.contains(&b':')
         && address
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-    if !address_ok || zone == Some("") {
+            .iter()
+            .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+    if !address_ok || zone == Some(b"") {
         return Err(UrlError::InvalidHost);
     }
-    check_chars(zone.unwrap_or(""), is_unreserved)
+    check_chars(zone.unwrap_or_default(), is_unreserved)
 }
 
 /// Every byte allowed by `allowed` or part of a well-formed `%XX` (RFC 3986 §2.1).
-fn check_chars(s: &str, allowed: fn(u8) -> bool) -> Result<(), UrlError> {
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            match bytes.get(i + 1..i + 3) {
-                Some([h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
-                _ => return Err(UrlError::InvalidHost),
-            }
-        } else if allowed(bytes[i]) {
-            i += 1;
-        } else {
-            return Err(UrlError::InvalidHost);
-        }
+fn check_chars(mut rest: &[u8], allowed: fn(u8) -> bool) -> Result<(), UrlError> {
+    loop {
+        rest = match rest {
+            [] => return Ok(()),
+            [b'%', h, l, tail @ ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => tail,
+            [b'%', ..] => return Err(UrlError::InvalidHost),
+            [b, tail @ ..] if allowed(*b) => tail,
+            _ => return Err(UrlError::InvalidHost),
+        };
     }
-    Ok(())
 }
 
 fn is_unreserved(b: u8) -> bool {
@@ -303,13 +345,20 @@ impl<'a> Resource<'a> {
     }
 }
 
+impl Resource<'_> {
+    /// Writes `path[?query]`.
+    pub(crate) fn write_to(&self, out: &mut impl Sink) {
+        out.text(self.0);
+        if let Some(query) = self.1 {
+            out.text("?");
+            out.text(query);
+        }
+    }
+}
+
 impl fmt::Display for Resource<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)?;
-        match self.1 {
-            Some(query) => write!(f, "?{query}"),
-            None => Ok(()),
-        }
+        Fmt::show(f, |out| self.write_to(out))
     }
 }
 
@@ -329,13 +378,20 @@ impl PartialEq<&str> for Resource<'_> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct HostHeader<'a>(&'a str, Option<u16>);
 
+impl HostHeader<'_> {
+    /// Writes `host[:port]`.
+    pub(crate) fn write_to(&self, out: &mut impl Sink) {
+        out.text(self.0);
+        if let Some(port) = self.1 {
+            out.text(":");
+            out.number(port.into());
+        }
+    }
+}
+
 impl fmt::Display for HostHeader<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)?;
-        match self.1 {
-            Some(port) => write!(f, ":{port}"),
-            None => Ok(()),
-        }
+        Fmt::show(f, |out| self.write_to(out))
     }
 }
 
@@ -345,9 +401,18 @@ impl fmt::Display for HostHeader<'_> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Authority<'a>(&'a str, u16);
 
+impl Authority<'_> {
+    /// Writes `host:port`.
+    pub(crate) fn write_to(&self, out: &mut impl Sink) {
+        out.text(self.0);
+        out.text(":");
+        out.number(self.1.into());
+    }
+}
+
 impl fmt::Display for Authority<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.0, self.1)
+        Fmt::show(f, |out| self.write_to(out))
     }
 }
 
@@ -402,11 +467,18 @@ impl defmt::Format for Url<'_> {
     }
 }
 
+impl BasicAuth<'_> {
+    /// Writes `Basic <base64(user:pass)>`.
+    pub(crate) fn write_to(&self, out: &mut impl Sink) {
+        out.text("Basic ");
+        let colon = (!self.0.as_bytes().contains(&b':')).then_some(b':');
+        write_base64(out, &mut PercentDecode(self.0.as_bytes()).chain(colon));
+    }
+}
+
 impl fmt::Display for BasicAuth<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Basic ")?;
-        let colon = (!self.0.contains(':')).then_some(b':');
-        write_base64(f, PercentDecode(self.0.as_bytes()).chain(colon))
+        Fmt::show(f, |out| self.write_to(out))
     }
 }
 
@@ -431,28 +503,6 @@ impl Iterator for PercentDecode<'_> {
             [] => None,
         }
     }
-}
-
-/// Standard base64 with padding (RFC 4648 §4), written four characters at a time.
-fn write_base64(out: &mut impl fmt::Write, mut bytes: impl Iterator<Item = u8>) -> fmt::Result {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    while let Some(a) = bytes.next() {
-        let b = bytes.next();
-        let c = b.and_then(|_| bytes.next());
-        let n = u32::from(a) << 16 | u32::from(b.unwrap_or(0)) << 8 | u32::from(c.unwrap_or(0));
-        let char_at = |shift: u32| ALPHABET[(n >> shift & 63) as usize];
-        let group = [
-            char_at(18),
-            char_at(12),
-            if b.is_some() { char_at(6) } else { b'=' },
-            if c.is_some() { char_at(0) } else { b'=' },
-        ];
-        out.write_str(core::str::from_utf8(&group).map_err(|_| fmt::Error)?)?;
-        if c.is_none() {
-            break;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -582,9 +632,12 @@ mod tests {
             }
         }
         assert!(Url::parse("http://x").is_ok());
-        let message =
-            "unsupported URL scheme (expected ws: or wss:, or http: or https: for a proxy)";
-        assert_eq!(UnsupportedScheme.to_string(), message);
+        // The text only logs show (the `display` feature).
+        #[cfg(feature = "display")]
+        assert_eq!(
+            UnsupportedScheme.to_string(),
+            "unsupported URL scheme (expected ws: or wss:, or http: or https: for a proxy)"
+        );
     }
 
     /// Reference encoder written differently: a bit accumulator, padding from the length.
@@ -610,7 +663,7 @@ mod tests {
 
     fn base64(bytes: &[u8]) -> String {
         let mut out = String::new();
-        write_base64(&mut out, bytes.iter().copied()).unwrap();
+        write_base64(&mut out, &mut bytes.iter().copied());
         out
     }
 

@@ -163,7 +163,7 @@ impl Conn {
                 Err(websocket_driver::Error::Handshake(e)) => {
                     self.events.push(Ev::HandshakeError(e))
                 }
-                Err(e) => panic!("{e}"),
+                Err(e) => panic!("{e:?}"),
             }
         }
         panic!("poll never went idle");

@@ -18,6 +18,8 @@
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+// The size builds leave one end of each module unused.
+#![cfg_attr(any(feature = "client-only", feature = "server-only"), allow(dead_code))]
 
 mod exit;
 mod link;
@@ -25,7 +27,7 @@ mod nrf51;
 mod pattern;
 #[path = "../../src/stack.rs"]
 mod stack;
-#[cfg(feature = "stub")]
+#[cfg(any(feature = "stub", feature = "client-only", feature = "server-only"))]
 mod stub;
 #[cfg(not(feature = "stub"))]
 mod ws;
@@ -43,6 +45,19 @@ use pattern::{Expect, Gen, Kind, ServerLog};
 use stub as end;
 #[cfg(not(feature = "stub"))]
 use ws as end;
+
+/// The two ends. `client-only` / `server-only` (size builds, not run: a core end does not talk to a
+/// byte copy) put the stub in for the other end, for the client's and the server's own shares.
+mod ends {
+    #[cfg(any(feature = "stub", feature = "server-only"))]
+    pub use crate::stub::Client;
+    #[cfg(not(any(feature = "stub", feature = "server-only")))]
+    pub use crate::ws::Client;
+    #[cfg(any(feature = "stub", feature = "client-only"))]
+    pub use crate::stub::Server;
+    #[cfg(not(any(feature = "stub", feature = "client-only")))]
+    pub use crate::ws::Server;
+}
 
 /// The client's receive buffer: the server's echo arrives in chunks of at most this.
 const CLIENT_RX: usize = 512;
@@ -126,8 +141,8 @@ fn check(ok: bool, what: Fail) -> Result<(), Failure> {
 /// Everything the conversation moves: the two ends, the link, the RNG and the clock, and the
 /// records the checks read.
 struct World {
-    client: &'static mut end::Client,
-    server: &'static mut end::Server,
+    client: &'static mut ends::Client,
+    server: &'static mut ends::Server,
     /// Client to server, and back.
     up: Pipe,
     down: Pipe,
@@ -260,8 +275,8 @@ fn main() -> ! {
         up: [0; PIPE],
         down: [0; PIPE],
     };
-    static mut CLIENT: MaybeUninit<end::Client> = MaybeUninit::uninit();
-    static mut SERVER: MaybeUninit<end::Server> = MaybeUninit::uninit();
+    static mut CLIENT: MaybeUninit<ends::Client> = MaybeUninit::uninit();
+    static mut SERVER: MaybeUninit<ends::Server> = MaybeUninit::uninit();
 
     stack::paint();
     let Buffers {
@@ -273,8 +288,8 @@ fn main() -> ! {
         down,
     } = BUFFERS;
     let mut world = World {
-        client: CLIENT.write(end::Client::new(client_rx, client_tx)),
-        server: SERVER.write(end::Server::new(server_rx, server_tx)),
+        client: CLIENT.write(ends::Client::new(client_rx, client_tx)),
+        server: SERVER.write(ends::Server::new(server_rx, server_tx)),
         up: Pipe::new(up),
         down: Pipe::new(down),
         rng: Rng::start(),
@@ -291,8 +306,8 @@ fn main() -> ! {
     }
     hprintln!(
         "RAM: client {} B + server {} B (rx {}+{}, tx {}+{}), link 2 x {} B; static RAM {} B, stack room {} B",
-        core::mem::size_of::<end::Client>(),
-        core::mem::size_of::<end::Server>(),
+        core::mem::size_of::<ends::Client>(),
+        core::mem::size_of::<ends::Server>(),
         CLIENT_RX,
         SERVER_RX,
         CLIENT_TX,
