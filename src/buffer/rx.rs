@@ -144,11 +144,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     /// If `n > len()` (a caller bug).
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
-        let len = self.len();
-        assert!(
-            n <= len,
-            "RxBuf::consume({n}) exceeds the {len} readable bytes"
-        );
+        assert!(n <= self.len(), "RxBuf::consume: more than readable");
         self.start += n;
         if self.start == self.end {
             // Rewinding an empty buffer moves nothing and keeps the free space maximal.
@@ -169,10 +165,9 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     /// If `n > len()`, `range.start > range.end` or `range.end > len()` (a caller bug).
     #[inline]
     pub(crate) fn consume_view(&mut self, n: usize, range: Range<usize>) -> &mut [u8] {
-        let len = self.len();
         assert!(
-            range.start <= range.end && range.end <= len,
-            "RxBuf::consume_view range {range:?} is outside the {len} readable bytes"
+            range.start <= range.end && range.end <= self.len(),
+            "RxBuf::consume_view: range outside the readable bytes"
         );
         let base = self.start;
         self.consume(n);
@@ -192,11 +187,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
     ) -> R {
         let (start, end) = (self.start, self.end);
         let (n, result) = f(&mut self.storage.as_mut()[start..end]);
-        assert!(
-            n <= end - start,
-            "RxBuf::consume_with consumed {n} of {} readable bytes",
-            end - start
-        );
+        assert!(n <= end - start, "RxBuf::consume_with: more than readable");
         self.start += n;
         if self.start == self.end {
             self.start = 0;
@@ -379,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "exceeds")]
+    #[should_panic(expected = "more than readable")]
     fn consume_past_len_panics() {
         let mut rx = RxBuf::new([0u8; 4]);
         rx.write(b"ab");

@@ -296,12 +296,9 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     /// buffered (a caller bug).
     #[cfg_attr(not(feature = "drafts"), allow(dead_code))]
     pub(crate) fn fill(&mut self, slot: Slot, bytes: &[u8]) {
-        assert_eq!(
-            bytes.len(),
-            slot.len,
-            "TxRing::fill: {} bytes for a slot of {}",
-            bytes.len(),
-            slot.len
+        assert!(
+            bytes.len() == slot.len,
+            "TxRing::fill: not the slot's length"
         );
         let consumed = self.consumed();
         assert!(
@@ -418,10 +415,9 @@ impl FrameWriter<'_> {
 
     /// Physical index of the next byte, after checking that `n` more bytes fit in the frame.
     fn advance(&mut self, n: usize) -> usize {
-        let remaining = self.remaining();
         assert!(
-            n <= remaining,
-            "FrameWriter: {n} bytes put with {remaining} remaining"
+            n <= self.remaining(),
+            "FrameWriter: more bytes than announced"
         );
         let at = wrap(self.start + self.filled, self.buf.len());
         self.filled += n;
@@ -468,11 +464,9 @@ impl FrameWriter<'_> {
     ///
     /// If not exactly the announced number of bytes were put (a driver bug).
     pub fn commit(self) {
-        let remaining = self.remaining();
         assert!(
-            remaining == 0,
-            "FrameWriter::commit with {remaining} of {} bytes not put",
-            self.size
+            self.remaining() == 0,
+            "FrameWriter::commit: fewer bytes than announced"
         );
         *self.len += self.size;
         *self.written += self.size as u64;

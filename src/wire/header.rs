@@ -148,7 +148,7 @@ impl FrameHeader {
     ///
     /// Never fails: any 2–14 bytes are some header. Returns [`Status::Partial`] until the whole header
     /// is there. A non-minimal length encoding is accepted, as the RFC's receivers do.
-    #[inline(always)]
+    #[inline]
     pub fn parse(buf: &[u8]) -> Status<(FrameHeader, usize)> {
         let [b0, b1, ..] = *buf else {
             return Status::Partial;

@@ -134,7 +134,7 @@ fn transaction_commits_or_discards() {
 }
 
 #[test]
-#[should_panic(expected = "not put")]
+#[should_panic(expected = "fewer bytes than announced")]
 fn commit_of_a_short_frame_panics() {
     let mut tx = TxRing::new([0u8; 8]);
     let mut w = tx.frame(3).unwrap();
@@ -143,7 +143,7 @@ fn commit_of_a_short_frame_panics() {
 }
 
 #[test]
-#[should_panic(expected = "remaining")]
+#[should_panic(expected = "more bytes than announced")]
 fn put_past_the_frame_panics() {
     let mut tx = TxRing::new([0u8; 8]);
     tx.frame(1).unwrap().put(b"ab");
