@@ -65,6 +65,39 @@ fn poll_all(
     count
 }
 
+/// Ours reading `input` through a 128 KiB receive buffer: as much as fits at each read, or (`sized`)
+/// up to the end of the frame under way, else READ_SIZE.
+fn ours_streamed(
+    b: &mut criterion::Bencher<'_>,
+    input: &[u8],
+    text: bool,
+    payload: &[u8],
+    n: usize,
+    sized: bool,
+) {
+    let mut rx = RxBuf::new(vec![0u8; (128 * 1024).min(input.len())]);
+    let mut tx = TxRing::new(vec![0u8; 4096]);
+    let mut rng = SplitMix::new(1);
+    let mut ws = Driver::server_upgraded(Config::default());
+    let mut check = true;
+    b.iter(|| {
+        let mut offset = 0;
+        let mut count = 0;
+        while offset < input.len() {
+            let end = match ws.frame_remaining(&rx) as usize {
+                _ if !sized => input.len(),
+                0 => input.len().min(offset + READ_SIZE),
+                remaining => input.len().min(offset + remaining),
+            };
+            offset += rx.write(&input[offset..end]);
+            count += poll_all(
+                &mut ws, &mut rx, &mut tx, &mut rng, text, &mut check, payload,
+            );
+        }
+        assert_eq!(count, n);
+    });
+}
+
 fn bench_case(c: &mut Criterion, kind: &str, opcode: u8, payload: &[u8], n: usize) {
     let input = masked_frames(opcode, payload, n, 0x5eed ^ payload.len() as u64);
     let text = opcode == TEXT;
@@ -93,49 +126,15 @@ fn bench_case(c: &mut Criterion, kind: &str, opcode: u8, payload: &[u8], n: usiz
     // buffer is moved to its front by the next `write` (compaction). With the whole input in one buffer
     // (above) the 64 KiB case walks 1 MiB, more than the L2 cache; here the working set stays small.
     group.bench_function("ours (128KiB rx)", |b| {
-        let mut rx = RxBuf::new(vec![0u8; (128 * 1024).min(input.len())]);
-        let mut tx = TxRing::new(vec![0u8; 4096]);
-        let mut rng = SplitMix::new(1);
-        let mut ws = Driver::server_upgraded(Config::default());
-        let mut check = true;
-        b.iter(|| {
-            let mut offset = 0;
-            let mut count = 0;
-            while offset < input.len() {
-                offset += rx.write(&input[offset..]);
-                count += poll_all(
-                    &mut ws, &mut rx, &mut tx, &mut rng, text, &mut check, payload,
-                );
-            }
-            assert_eq!(count, n);
-        });
+        ours_streamed(b, &input, text, payload, n, false)
     });
 
     // The same 128 KiB buffer with reads sized by the driver: while a frame is under way a read ends
-    // where that frame ends (`frame_remaining`), otherwise it takes at most READ_SIZE (4 KiB, the std engine's first read); the buffer then
-    // empties after each frame that crossed a read, and no frame is ever moved to its front.
+    // where that frame ends (`frame_remaining`), otherwise it takes at most READ_SIZE (4 KiB, the std
+    // engine's first read); the buffer then empties after each frame that crossed a read, and no frame
+    // is ever moved to its front.
     group.bench_function("ours (128KiB rx, sized reads)", |b| {
-        let mut rx = RxBuf::new(vec![0u8; (128 * 1024).min(input.len())]);
-        let mut tx = TxRing::new(vec![0u8; 4096]);
-        let mut rng = SplitMix::new(1);
-        let mut ws = Driver::server_upgraded(Config::default());
-        let mut check = true;
-        b.iter(|| {
-            let mut offset = 0;
-            let mut count = 0;
-            while offset < input.len() {
-                let want = match ws.frame_remaining(&rx) as usize {
-                    0 => READ_SIZE,
-                    remaining => remaining,
-                };
-                let end = input.len().min(offset + want);
-                offset += rx.write(&input[offset..end]);
-                count += poll_all(
-                    &mut ws, &mut rx, &mut tx, &mut rng, text, &mut check, payload,
-                );
-            }
-            assert_eq!(count, n);
-        });
+        ours_streamed(b, &input, text, payload, n, true)
     });
 
     // tungstenite: blocking WebSocket over an in-memory reader, rewound every iteration.
