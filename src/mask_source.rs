@@ -1,9 +1,9 @@
 //! Randomness as an input: the source of client masking keys and handshake nonces (RFC 6455 §5.3, §4.1).
 //!
 //! The driver never owns or seeds a generator; a call that needs randomness borrows a [`MaskSource`].
-//! Implementations here: [`RandCore`] over any `rand_core` generator (feature `rand_core`),
+//! Implementations here: `RandCore` over any `rand_core` generator (feature `rand_core`),
 //! [`FixedSequence`] and [`SplitMix`] for tests. Nothing here may be used where unpredictability matters
-//! except [`RandCore`] over a cryptographically secure generator.
+//! except `RandCore` over a cryptographically secure generator.
 
 /// A source of random bytes for masking keys and `Sec-WebSocket-Key` nonces.
 ///
