@@ -444,8 +444,9 @@ impl FrameWriter<'_> {
         let at = self.advance(src.len());
         let first = src.len().min(self.buf.len() - at);
         let (head, tail) = src.split_at(first);
-        let phase = crate::wire::mask::copy_masked(&mut self.buf[at..at + first], head, key, phase);
-        crate::wire::mask::copy_masked(&mut self.buf[..tail.len()], tail, key, phase)
+        let phase =
+            crate::wire::mask::copy_masked_shared(&mut self.buf[at..at + first], head, key, phase);
+        crate::wire::mask::copy_masked_shared(&mut self.buf[..tail.len()], tail, key, phase)
     }
 
     /// Fills the rest of the frame with zeros.

@@ -81,6 +81,13 @@ fn apply_wide(buf: &mut [u8], key: [u8; 4]) {
     xor_bytes(words.into_remainder(), key);
 }
 
+/// [`copy_masked`] out of line: one copy of its loops shared by the transmit ring's writers (the send
+/// path is not slowed by the call; the flash of a firmware is spared the duplicates).
+#[inline(never)]
+pub(crate) fn copy_masked_shared(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
+    copy_masked(dst, src, key, phase)
+}
+
 /// Copies `src` into `dst` masked with `key` starting at key byte `phase % 4`, in one pass
 /// (RFC 6455 §5.3). Equivalent to copying then calling [`apply`], and returns the same phase for
 /// the next call: `(phase + src.len()) % 4`.

@@ -29,7 +29,11 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
                 let (head, body) = out.split_at_mut(header_len);
                 header.encode(head);
                 match header.mask {
-                    Some(key) => masked_copy(body, payload, key),
+                    Some(key) => {
+                        // Out of line, so that this function stays small enough to inline into
+                        // the send path (a server never masks).
+                        mask::copy_masked_shared(body, payload, key, 0);
+                    }
                     None => body.copy_from_slice(payload),
                 }
                 self.len += size;
@@ -60,11 +64,4 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
         writer.commit();
         Ok(())
     }
-}
-
-/// The masking copy out of line, so that `put_frame` stays small enough to inline into the send path
-/// (a server never masks).
-#[inline(never)]
-fn masked_copy(body: &mut [u8], payload: &[u8], key: [u8; 4]) {
-    mask::copy_masked(body, payload, key, 0);
 }
