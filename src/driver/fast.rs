@@ -39,7 +39,7 @@ impl Driver {
         if recv.frame.is_some() || recv.message.is_some() || (recv.held | recv.cursor) != 0 {
             return None;
         }
-        if self.version.is_draft() {
+        if self.on_draft() {
             return None;
         }
         let kind = match bytes.first() {

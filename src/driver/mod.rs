@@ -291,6 +291,13 @@ impl Driver {
         }
     }
 
+    /// Whether this connection speaks a legacy draft: never without the `drafts` feature, so those
+    /// builds carry none of the draft branches.
+    #[inline]
+    fn on_draft(&self) -> bool {
+        cfg!(feature = "drafts") && self.version.is_draft()
+    }
+
     /// The protocol version: `hybi-13` unless a server accepted another (V1, V3).
     pub fn version(&self) -> Version {
         self.version
@@ -497,6 +504,7 @@ impl Driver {
                     reason,
                 })
             }
+            #[cfg(feature = "drafts")]
             recv::Delivery::DraftText { range, consume } => {
                 let text =
                     rx.consume_with(|bytes| match simdutf8::basic::from_utf8(&bytes[range]) {
@@ -506,6 +514,7 @@ impl Driver {
                 text.map(|data| Event::Text { data, fin: true })
                     .ok_or_else(|| self.fail(Cause::Protocol(ProtocolError::InvalidUtf8), tx, rng))
             }
+            #[cfg(feature = "drafts")]
             recv::Delivery::DraftClose => Ok(Event::Close {
                 code: CloseCode::NORMAL,
                 reason: "",

@@ -56,10 +56,10 @@ pub(super) enum Delivery {
     /// The proxy accepted the tunnel; its response head is `[0, len)` (consumed).
     ProxyConnected { len: usize },
     /// A draft text frame: the text at `range`; consume `consume` bytes (L1).
-    #[cfg_attr(not(feature = "drafts"), allow(dead_code))]
+    #[cfg(feature = "drafts")]
     DraftText { range: Range<usize>, consume: usize },
     /// The hixie-76 closing frame arrived (L3).
-    #[cfg_attr(not(feature = "drafts"), allow(dead_code))]
+    #[cfg(feature = "drafts")]
     DraftClose,
 }
 

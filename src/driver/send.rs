@@ -141,7 +141,7 @@ impl Driver {
     {
         match self.link {
             Link::Closed { .. } | Link::Ended { .. } => return Err(SendError::Closed),
-            Link::Open { .. } if !self.version.is_draft() => {
+            Link::Open { .. } if !self.on_draft() => {
                 let mut payload = [0u8; 125];
                 let len = emit_close(Some(code), reason, &mut payload)?;
                 self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
@@ -296,7 +296,7 @@ impl Driver {
         R: MaskSource + ?Sized,
     {
         let open = matches!(self.link, Link::Open { .. });
-        if !open || self.sending.is_some() || self.version.is_draft() {
+        if !open || self.sending.is_some() || self.on_draft() {
             // The uncommon cases, in the order their errors take precedence.
             self.check_open()?;
             if kind == DataKind::Binary {
@@ -333,7 +333,7 @@ impl Driver {
     /// S4, S7: nothing is sent once our close frame is out or the connection is closed.
     /// L3: only text exists on the drafts.
     fn check_hybi(&self) -> Result<(), SendError> {
-        if self.version.is_draft() {
+        if self.on_draft() {
             Err(SendError::UnsupportedByDraft)
         } else {
             Ok(())
