@@ -184,6 +184,25 @@ fn bench_case(c: &mut Criterion, kind: &str, opcode: u8, payload: &[u8], n: usiz
         });
     });
 
+    // tokio-websockets: a server WebSocketStream (no handshake) over the same cycling reader, polled as a
+    // Stream on a current-thread runtime.
+    group.bench_function("tokio-websockets", |b| {
+        use futures_util::StreamExt;
+        let rt = runtime();
+        let mut ws = tokio_websockets::ServerBuilder::new().serve(CycleStream::new(input.clone()));
+        let mut check = true;
+        b.iter(|| {
+            rt.block_on(async {
+                for _ in 0..n {
+                    let message = ws.next().await.unwrap().unwrap();
+                    assert!(message.is_text() == text && message.is_binary() != text);
+                    check_payload(&mut check, message.as_payload(), payload);
+                    black_box(message);
+                }
+            })
+        });
+    });
+
     // The floor: what no implementation can avoid — one copy of the input into a receive buffer, the
     // frame header parsed (the core's stateless parser), the payload unmasked in place, and for text one
     // UTF-8 check (simdutf8). No state machine, no events.

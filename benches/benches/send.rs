@@ -142,6 +142,25 @@ fn send(c: &mut Criterion) {
             });
         });
 
+        // tokio-websockets: a client WebSocketStream (no handshake) sending a Message whose Bytes are
+        // shared, not copied; it masks into its own write buffer.
+        group.bench_function("tokio-websockets", |b| {
+            use futures_util::SinkExt;
+            let rt = runtime();
+            let shared = bytes::Bytes::from(payload.clone());
+            let mut ws =
+                tokio_websockets::ClientBuilder::new().take_over(CycleStream::new(Vec::new()));
+            b.iter(|| {
+                rt.block_on(async {
+                    for _ in 0..n {
+                        ws.send(tokio_websockets::Message::binary(shared.clone()))
+                            .await
+                            .unwrap();
+                    }
+                })
+            });
+        });
+
         // embedded-websocket: `write(type, fin, from, to)` frames and masks into `to`.
         group.bench_function("embedded-websocket", |b| {
             use embedded_websocket::{WebSocketClient, WebSocketSendMessageType, WebSocketState};
