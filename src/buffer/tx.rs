@@ -82,12 +82,16 @@ impl Slot {
 /// [`consume`](Self::consume)s what was sent. Bytes can be held back behind a release mark
 /// (`hold`, `reserve`: the driver's side, crate-private) and the whole ring can be paused while
 /// the application sends a zero-copy frame itself ([`pause`](Self::pause)).
+// `repr(C)` for the field order only: `len` and `written` grow by the same amount on every write and,
+// adjacent, were merged by the compiler into one 16-byte vector add and store, which the 8-byte load
+// of `len` that follows (`peek`, `ready`) waits on; server send of 16 B went from 24 to 40 µs.
+#[repr(C)]
 pub struct TxRing<S> {
     storage: S,
-    /// Physical index of the first unsent byte.
-    head: usize,
     /// Buffered bytes, held or not.
     len: usize,
+    /// Physical index of the first unsent byte.
+    head: usize,
     /// Logical count of bytes ever committed.
     written: u64,
     /// Logical position from which bytes are held back.

@@ -60,10 +60,40 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
 /// Up to this many bytes [`apply`] masks inline, a word at a time.
 const SHORT_MAX: usize = 16;
 
-/// [`apply`] for longer payloads (`key` already rotated to the phase): 32-byte blocks, then words, then
-/// bytes.
+/// [`apply`] for longer payloads (`key` already rotated to the phase).
+///
+/// With `std` on x86, payloads of [`DISPATCH_MIN`] bytes or more run the same loop compiled for
+/// the widest vector instructions the CPU has (AVX2 or AVX-512, detected once at run time by
+/// `fearless_simd`, whose safe `vectorize` does the `#[target_feature]` call the core cannot); the
+/// build target's baseline (SSE2 on x86-64) does everything else.
 #[inline(never)]
 fn apply_wide(buf: &mut [u8], key: [u8; 4]) {
+    #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+    if buf.len() >= DISPATCH_MIN {
+        use fearless_simd::{Level, Simd};
+        // Bytes up to the next cache line first, so that no wide store straddles two lines.
+        let head = buf.as_ptr().align_offset(64).min(buf.len());
+        let (first, buf) = buf.split_at_mut(head);
+        xor_blocks(first, key);
+        let key = rotated(key, head % 4);
+        return match Level::new() {
+            Level::Avx512(cpu) => cpu.vectorize(|| xor_blocks(buf, key)),
+            Level::Avx2(cpu) => cpu.vectorize(|| xor_blocks(buf, key)),
+            _ => xor_blocks(buf, key),
+        };
+    }
+    xor_blocks(buf, key)
+}
+
+/// From this many bytes [`apply_wide`] asks which vector instructions the CPU has (one cached load)
+/// before masking.
+#[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+const DISPATCH_MIN: usize = 256;
+
+/// The masking loop of [`apply_wide`]: 32-byte blocks, then words, then bytes. Always inlined, so
+/// that each caller compiles it for its own target features.
+#[inline(always)]
+fn xor_blocks(buf: &mut [u8], key: [u8; 4]) {
     let k = wide(key);
     let mut blocks = buf.chunks_exact_mut(32);
     for block in &mut blocks {
@@ -82,10 +112,20 @@ fn apply_wide(buf: &mut [u8], key: [u8; 4]) {
 }
 
 /// [`copy_masked`] out of line: one copy of its loops shared by the transmit ring's writers (the send
-/// path is not slowed by the call; the flash of a firmware is spared the duplicates).
+/// path is not slowed by the call; the flash of a firmware is spared the duplicates). With `std` on
+/// x86, long payloads are masked with the widest vectors the CPU has, as in [`apply_wide`].
 #[inline(never)]
 pub(crate) fn copy_masked_shared(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
-    copy_masked(dst, src, key, phase)
+    #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+    if src.len() >= DISPATCH_MIN {
+        use fearless_simd::{Level, Simd};
+        return match Level::new() {
+            Level::Avx512(cpu) => cpu.vectorize(|| copy_masked_inline(dst, src, key, phase)),
+            Level::Avx2(cpu) => cpu.vectorize(|| copy_masked_inline(dst, src, key, phase)),
+            _ => copy_masked_inline(dst, src, key, phase),
+        };
+    }
+    copy_masked_inline(dst, src, key, phase)
 }
 
 /// Copies `src` into `dst` masked with `key` starting at key byte `phase % 4`, in one pass
@@ -97,6 +137,17 @@ pub(crate) fn copy_masked_shared(dst: &mut [u8], src: &[u8], key: [u8; 4], phase
 /// If `dst.len() != src.len()`.
 #[inline]
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
+    if src.len() < WIDE_MIN {
+        copy_masked_inline(dst, src, key, phase)
+    } else {
+        copy_masked_shared(dst, src, key, phase)
+    }
+}
+
+/// [`copy_masked`], always inlined (so that [`copy_masked_shared`] compiles it for the vector
+/// instructions it picked).
+#[inline(always)]
+fn copy_masked_inline(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
     // A static message: no formatting machinery linked for a caller bug.
     assert!(
         dst.len() == src.len(),
@@ -217,6 +268,41 @@ mod tests {
                 let mut dst = std::vec![0; 300 + 16];
                 copy_masked(&mut dst[start..300], &src[start..], key, phase);
                 assert_eq!(&dst[start..300], &want[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn long_payloads_at_every_alignment_match_reference() {
+        // Past the length where the wide path (with `std`: the run-time chosen vector loop and its
+        // cache-line head) takes over, at each of the 64 start offsets a cache line has, every phase.
+        let key = KEYS[2];
+        let src = data(1200);
+        for len in [255, 256, 257, 300, 511, 1024 + 7] {
+            for start in 0..64 {
+                for phase in 0..4 {
+                    let mut want = src[start..start + len].to_vec();
+                    reference(&mut want, key, phase);
+                    let mut got = src.clone();
+                    let next = apply(&mut got[start..start + len], key, phase);
+                    assert_eq!(next, (phase + len) % 4);
+                    assert!(
+                        got[start..start + len] == want[..],
+                        "len {len} start {start} phase {phase}"
+                    );
+                    assert_eq!(&got[..start], &src[..start], "bytes before untouched");
+                    assert_eq!(
+                        &got[start + len..],
+                        &src[start + len..],
+                        "bytes after untouched"
+                    );
+                    let mut dst = std::vec![0; len];
+                    assert_eq!(
+                        copy_masked_shared(&mut dst, &src[start..start + len], key, phase),
+                        next
+                    );
+                    assert!(dst == want, "copy len {len} start {start} phase {phase}");
+                }
             }
         }
     }
