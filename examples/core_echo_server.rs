@@ -62,6 +62,41 @@ impl Conn {
         true
     }
 
+    /// Reads what the socket has at hand: `Ok(false)` when it has nothing (wait for readiness), `Err`
+    /// when the socket failed.
+    ///
+    /// A read ends where a large frame ends: the buffer then empties after it and the next frame
+    /// starts at its front rather than being moved there. While a frame is under way (its header read,
+    /// polled or not) the reads go on to its end before the next poll, so its text is checked once;
+    /// whatever a poll finds incomplete is still checked at once (invalid UTF-8 fails fast, F10).
+    fn read_on(&mut self) -> Result<bool, ()> {
+        let mut read = false;
+        loop {
+            let remaining = usize::try_from(self.ws.frame_remaining(&self.rx));
+            let space = self.rx.free_space();
+            let n = match remaining {
+                Ok(r) if r >= 4096 => r.min(space.len()),
+                _ => space.len(),
+            };
+            match self.socket.read(&mut space[..n]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(true);
+                }
+                Ok(n) => {
+                    self.rx.commit(n);
+                    read = true;
+                    if self.ws.frame_remaining(&self.rx) == 0 || self.rx.room() == 0 {
+                        return Ok(true);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(read),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(()),
+            }
+        }
+    }
+
     /// Reads, handles events, echoes; false when the connection is done.
     fn ready(&mut self, rng: &mut SplitMix) -> bool {
         loop {
@@ -112,20 +147,10 @@ impl Conn {
                     if self.eof {
                         return false;
                     }
-                    // A read ends where a large frame ends: the buffer then empties after it and
-                    // the next frame starts at its front rather than being moved there.
-                    let remaining = usize::try_from(self.ws.frame_remaining(&self.rx));
-                    let space = self.rx.free_space();
-                    let n = match remaining {
-                        Ok(r) if r >= 4096 => r.min(space.len()),
-                        _ => space.len(),
-                    };
-                    match self.socket.read(&mut space[..n]) {
-                        Ok(0) => self.eof = true,
-                        Ok(n) => self.rx.commit(n),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(_) => return false,
+                    match self.read_on() {
+                        Ok(true) => {}
+                        Ok(false) => return true,
+                        Err(()) => return false,
                     }
                 }
             }

@@ -162,3 +162,59 @@ fn frame_remaining_counts_what_the_frame_still_needs() {
     conn.feed(&ping[..8]);
     assert_eq!(conn.driver.frame_remaining(&conn.rx), 0);
 }
+
+/// `frame_remaining` reads the header of a frame committed since the last poll, so a caller can read
+/// the rest of the frame before polling: the text is then checked once, as a whole, and handed out as
+/// one message (F10 still fails a text found incomplete at a poll as soon as it is invalid, below).
+#[test]
+fn frame_remaining_sees_a_header_not_yet_polled() {
+    let text = "κόσμε ".repeat(300); // 3,300 bytes, two-byte code points
+    let bytes = masked(&frame(0x81, text.as_bytes()), [9, 8, 7, 6]);
+    let mut conn = Conn::new(Driver::server_upgraded(Config::default()), 8192, 4096);
+    conn.pump();
+    // Header (2 + 2 + 4) and 1,001 payload bytes: the cut falls inside a code point.
+    assert_eq!(conn.rx.write(&bytes[..1009]), 1009);
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 3300 - 1001);
+    // An incomplete header: nothing known yet.
+    let mut partial = Conn::new(Driver::server_upgraded(Config::default()), 8192, 4096);
+    partial.pump();
+    assert_eq!(partial.rx.write(&bytes[..3]), 3);
+    assert_eq!(partial.driver.frame_remaining(&partial.rx), 0);
+    // The rest read before the next poll: one whole text message.
+    assert_eq!(conn.rx.write(&bytes[1009..]), bytes.len() - 1009);
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 0);
+    conn.pump();
+    assert_eq!(conn.take_events(), vec![Ev::text(&text)]);
+
+    // Not for frames `poll` will refuse or that are not data: control frames, reserved opcodes, a
+    // length past `max_length` (F9: a caller must not size a read by it).
+    for (first, len) in [(0x89, 100), (0x83, 5000), (0x82, 70_000)] {
+        let mut conn = Conn::new(
+            Driver::server_upgraded(Config::default().max_length(65_536)),
+            8192,
+            4096,
+        );
+        conn.pump();
+        let bytes = masked(&frame(first, &vec![b'a'; len]), [1, 2, 3, 4]);
+        conn.rx.write(&bytes[..20]);
+        assert_eq!(
+            conn.driver.frame_remaining(&conn.rx),
+            0,
+            "first byte {first:#x}"
+        );
+    }
+}
+
+/// Before the handshake completes the buffered bytes are a request head, never a frame header, even when
+/// they would read as one.
+#[test]
+fn frame_remaining_is_zero_during_the_handshake() {
+    let bytes = masked(&frame(0x82, &[0u8; 3000]), [1, 2, 3, 4]);
+    let mut conn = Conn::new(Driver::server(Config::default()), 8192, 4096);
+    conn.rx.write(&bytes[..100]);
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 0);
+    let mut open = Conn::new(Driver::server_upgraded(Config::default()), 8192, 4096);
+    open.pump();
+    open.rx.write(&bytes[..100]);
+    assert_eq!(open.driver.frame_remaining(&open.rx), 3000 - 92);
+}

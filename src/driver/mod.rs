@@ -30,7 +30,7 @@ use crate::handshake::{HandshakeError, Version};
 use crate::mask_source::MaskSource;
 use crate::time::Instant;
 use crate::utf8::Utf8Validator;
-use crate::wire::{CloseCode, ClosePayload, OpCode, Rsv, mask};
+use crate::wire::{CloseCode, ClosePayload, FrameHeader, OpCode, Rsv, Status, mask};
 use ending::Cause;
 pub use handshake::HandshakeCallError;
 use state::{Keepalive, Link, Phase, Ping, Timer};
@@ -237,22 +237,53 @@ impl Driver {
         self.allowed_rsv = rsv;
     }
 
-    /// Payload bytes of the data frame being received that are not in `rx` yet: 0 between frames (RFC
-    /// 6455 §5.2 announces a frame's length in its header). Bytes committed since the latest `poll`
-    /// count as arrived.
+    /// Payload bytes of the data frame being received that are not in `rx` yet (RFC 6455 §5.2 announces
+    /// a frame's length in its header): that of the frame under way, or, once the connection is open,
+    /// of the frame whose header the bytes committed since the latest `poll` begin with; 0 between
+    /// frames, for control frames, and while the header is incomplete. Bytes committed since the latest
+    /// `poll` count as arrived.
     ///
     /// For sizing reads: a caller that reads at most this much while it is large (past a few KiB) ends
     /// its read where the frame ends, so the receive buffer empties after the frame and the next frame
     /// starts at its front instead of being moved there ([`RxBuf::free_space`]'s compaction); one that
-    /// grows its buffer learns at once how large the frame is.
+    /// grows its buffer learns at once how large the frame is. A caller that reads the rest of a frame
+    /// before polling again, when the transport has it at hand, has its text validated once: a text
+    /// frame found incomplete by `poll` has its arrived part checked then (invalid UTF-8 fails at once,
+    /// F10) and again with the rest, when the whole is handed out as one `&str`.
     #[must_use]
     pub fn frame_remaining<S: AsRef<[u8]> + AsMut<[u8]>>(&self, rx: &RxBuf<S>) -> u64 {
+        let unread = rx.readable().get(self.recv.cursor..).unwrap_or_default();
         match self.recv.frame {
             Some(frame) if !frame.opcode.is_control() => {
-                let unread = rx.len().saturating_sub(self.recv.cursor) as u64;
-                (frame.len - frame.done).saturating_sub(unread)
+                (frame.len - frame.done).saturating_sub(unread.len() as u64)
             }
-            _ => 0,
+            Some(_) => 0,
+            None => {
+                if !matches!(
+                    self.link,
+                    Link::Open {
+                        announced: true,
+                        ..
+                    }
+                ) || self.on_draft()
+                {
+                    return 0;
+                }
+                // Only a frame `poll` will take: a data opcode, within `max_length` (F9).
+                let before = self.recv.message.map_or(0, |m| m.len);
+                match FrameHeader::parse(unread) {
+                    Status::Complete((header, start))
+                        if header.opcode <= 2
+                            && header.payload_len
+                                <= self.config.max_length.saturating_sub(before) =>
+                    {
+                        header
+                            .payload_len
+                            .saturating_sub((unread.len() - start) as u64)
+                    }
+                    _ => 0,
+                }
+            }
         }
     }
 

@@ -131,6 +131,9 @@ struct Inner<S> {
     shut: bool,
     /// Tasks waiting for the transport to take our output (the reader and the writer may both wait).
     write_waiters: Vec<Waker>,
+    /// A read error met after bytes were read in the same call: reported by the next read, once
+    /// those bytes are handled.
+    read_error: Option<io::Error>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
@@ -193,23 +196,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         Poll::Ready(())
     }
 
-    /// Reads once into the engine. `Ready(false)` at the end of the stream.
+    /// Reads into the engine: once, or on to the end of a frame under way while the transport has
+    /// its bytes at hand (then its text is checked once). `Ready(false)` at the end of the stream.
     fn poll_read_in(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
-        let mut buf = ReadBuf::new(self.engine.read_buf());
-        match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
-            Poll::Pending => {
-                // Nothing to read: an idle connection holds no buffer.
-                self.engine.idle();
-                Poll::Pending
+        if let Some(e) = self.read_error.take() {
+            return Poll::Ready(Err(e));
+        }
+        let mut read = false;
+        loop {
+            if read && !self.engine.frame_under_way() {
+                return Poll::Ready(Ok(true));
             }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Ready(Ok(())) => {
-                let n = buf.filled().len();
-                if n == 0 {
-                    return Poll::Ready(Ok(false));
+            let space = self.engine.read_buf();
+            if space.is_empty() && read {
+                return Poll::Ready(Ok(true));
+            }
+            let mut buf = ReadBuf::new(space);
+            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+                // What was read is handled first; the error or the end comes with the next read.
+                Poll::Pending if read => return Poll::Ready(Ok(true)),
+                Poll::Ready(Err(e)) if read => {
+                    self.read_error = Some(e);
+                    return Poll::Ready(Ok(true));
                 }
-                self.engine.commit(n);
-                Poll::Ready(Ok(true))
+                Poll::Pending => {
+                    // Nothing to read: an idle connection holds no buffer.
+                    self.engine.idle();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {
+                    let n = buf.filled().len();
+                    if n == 0 {
+                        return Poll::Ready(Ok(read));
+                    }
+                    self.engine.commit(n);
+                    read = true;
+                }
             }
         }
     }
@@ -335,6 +358,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 close: None,
                 shut: false,
                 write_waiters: Vec::new(),
+                read_error: None,
             },
         }
     }

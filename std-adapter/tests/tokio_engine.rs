@@ -437,3 +437,49 @@ async fn messages_from_0_bytes_to_16_mib_and_pings_both_ways() {
         );
     }
 }
+
+/// A masked client text frame of `payload` (RFC 6455 §5.2, §5.3).
+fn masked_text(payload: &[u8]) -> Vec<u8> {
+    let key = [0x11, 0x22, 0x33, 0x44];
+    let mut frame = vec![0x81, 0x80 | 127];
+    frame.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+    frame.extend_from_slice(&key);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    frame
+}
+
+#[tokio::test]
+async fn a_large_text_frame_is_read_on_to_its_end_yet_invalid_utf8_fails_at_once() {
+    // The reader goes on reading a frame under way while the socket has its bytes (its text is then
+    // checked once) but never waits for the rest before checking what came: F10.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let text = "κόσμε 🙂 ".repeat(4000); // 56,000 bytes
+    let whole = masked_text(text.as_bytes());
+    let mut bad = text.clone().into_bytes();
+    bad[1001] = 0xff;
+    let bad = masked_text(&bad);
+    let peer = tokio::spawn(async move {
+        let mut socket = TcpStream::connect(addr).await.unwrap();
+        socket.write_all(REQUEST).await.unwrap();
+        read_head(&mut socket).await;
+        socket.write_all(&whole).await.unwrap();
+        // Then a frame whose first 4 KiB hold invalid UTF-8, and its rest never sent.
+        socket.write_all(&bad[..4096]).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    });
+    let (socket, _) = listener.accept().await.unwrap();
+    let mut ws = accept(socket, Options::new(), |_| {}).await.unwrap();
+    match ws.next().await {
+        Some(Ok(Item::Message(Message::Text(got)))) => assert!(got == text),
+        other => panic!("{other:?}"),
+    }
+    let item = tokio::time::timeout(Duration::from_secs(2), ws.next())
+        .await
+        .expect("failed at once, not after the peer's rest (F10)");
+    match item {
+        Some(Err(e)) => assert!(format!("{e:?}").contains("InvalidUtf8"), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    peer.abort();
+}

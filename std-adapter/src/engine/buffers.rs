@@ -72,6 +72,14 @@ impl Engine {
         }
     }
 
+    /// I/O side: whether a data frame is under way whose rest has not been read (its header read,
+    /// handled by `next_event` or not). A reader that has more bytes at hand reads them before the
+    /// next [`next_event`](Self::next_event): the frame's text is then checked once, as a whole
+    /// (what `next_event` finds incomplete is still checked at once, F10).
+    pub fn frame_under_way(&self) -> bool {
+        self.core.frame_remaining(&self.rx) > 0
+    }
+
     /// I/O side: `n` bytes were read into the start of [`read_buf`](Self::read_buf).
     pub fn commit(&mut self, n: usize) {
         self.rx.commit(n);
