@@ -77,6 +77,40 @@ proptest! {
         let split = run(drivers(pick), &bytes, true);
         prop_assert_eq!(whole, split);
     }
+
+    // Reads sized by `frame_remaining` (else `chunk` bytes), reading on without a poll while a frame is
+    // under way: a read of exactly what it says completes the frame, and the events and output are the
+    // same as for the whole input (F1, F7, F9, F10 on the frames a poll had not seen yet).
+    #[test]
+    fn reads_sized_by_frame_remaining_agree(
+        frames in prop::collection::vec(raw(), 1..6),
+        pick in any::<u8>(),
+        chunk in 1usize..40,
+    ) {
+        let bytes = wire(&frames);
+        let whole = run(drivers(pick), &bytes, false);
+        let mut conn = Conn::new(drivers(pick), 1024, 1 << 16);
+        let mut offset = 0;
+        while offset < bytes.len() {
+            let remaining = conn.driver.frame_remaining(&conn.rx) as usize;
+            let take = if remaining > 0 { remaining } else { chunk };
+            let end = bytes.len().min(offset + take);
+            let n = conn.rx.write(&bytes[offset..end]);
+            offset += n;
+            if remaining > 0 && n == remaining {
+                prop_assert_eq!(conn.driver.frame_remaining(&conn.rx), 0);
+            }
+            if n > 0 && conn.driver.frame_remaining(&conn.rx) > 0 && conn.rx.room() > 0 {
+                continue;
+            }
+            conn.pump();
+            if n == 0 && conn.rx.room() == 0 {
+                break; // failed and not reading any more
+            }
+        }
+        conn.pump();
+        prop_assert_eq!(whole, (conn.take_events(), conn.take_out()));
+    }
 }
 
 /// F10: invalid UTF-8 in a whole text frame fails with 1007 on the short path, as it does in pieces.
@@ -217,4 +251,17 @@ fn frame_remaining_is_zero_during_the_handshake() {
     open.pump();
     open.rx.write(&bytes[..100]);
     assert_eq!(open.driver.frame_remaining(&open.rx), 3000 - 92);
+}
+
+/// A connection that failed inside a frame reads no more frames: `frame_remaining` is 0 (a caller must not
+/// size or grow its reads for a frame that will never be handled). Found by the property test above.
+#[test]
+fn frame_remaining_is_zero_once_the_connection_failed() {
+    let mut payload = vec![0u8; 26];
+    payload[24] = 0x80; // invalid UTF-8 (F10), in the first read
+    let bytes = masked(&frame(0x81, &payload), [0, 0, 0, 0]);
+    let mut conn = Conn::new(Driver::server_upgraded(Config::default()), 1024, 4096);
+    conn.feed(&bytes[..31]);
+    assert_eq!(conn.take_events()[0], Ev::Error(ProtocolError::InvalidUtf8));
+    assert_eq!(conn.driver.frame_remaining(&conn.rx), 0);
 }

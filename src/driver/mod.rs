@@ -240,8 +240,8 @@ impl Driver {
     /// Payload bytes of the data frame being received that are not in `rx` yet (RFC 6455 §5.2 announces
     /// a frame's length in its header): that of the frame under way, or, once the connection is open,
     /// of the frame whose header the bytes committed since the latest `poll` begin with; 0 between
-    /// frames, for control frames, and while the header is incomplete. Bytes committed since the latest
-    /// `poll` count as arrived.
+    /// frames, for control frames, while the header is incomplete, and once the connection has ended.
+    /// Bytes committed since the latest `poll` count as arrived.
     ///
     /// For sizing reads: a caller that reads at most this much while it is large (past a few KiB) ends
     /// its read where the frame ends, so the receive buffer empties after the frame and the next frame
@@ -252,6 +252,10 @@ impl Driver {
     /// F10) and again with the rest, when the whole is handed out as one `&str`.
     #[must_use]
     pub fn frame_remaining<S: AsRef<[u8]> + AsMut<[u8]>>(&self, rx: &RxBuf<S>) -> u64 {
+        if !matches!(self.link, Link::Open { .. } | Link::Closing { .. }) {
+            // Ended or closed: no frame will be read any more.
+            return 0;
+        }
         let unread = rx.readable().get(self.recv.cursor..).unwrap_or_default();
         match self.recv.frame {
             Some(frame) if !frame.opcode.is_control() => {
