@@ -7,15 +7,25 @@ use websocket_driver::mask_source::SplitMix;
 use websocket_driver::{ClientRequest, Config, Driver, Event, Instant, RxBuf, TxRing, Url};
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&flags, rest)) = input.split_first() else { return };
+    let Some((&flags, rest)) = input.split_first() else {
+        return;
+    };
     let (splits, data) = rest.split_at(rest.len().min(4));
-    let config = Config::default().head_limit(1024).max_headers(16).max_length(1 << 12);
+    let config = Config::default()
+        .head_limit(1024)
+        .max_headers(16)
+        .max_length(1 << 12);
     let mut driver = Driver::client(config);
     let mut rx = RxBuf::new(vec![0u8; 1024]);
     let mut tx = TxRing::new(vec![0u8; 2048]);
     let mut rng = SplitMix::new(u64::from(flags));
     let url = Url::parse_ws("ws://user:pw@example.com:8080/chat?x=1").unwrap();
-    let request = ClientRequest { url: &url, protocols: &["chat", "superchat"], headers: &[], extensions: None };
+    let request = ClientRequest {
+        url: &url,
+        protocols: &["chat", "superchat"],
+        headers: &[],
+        extensions: None,
+    };
     let proxied = flags & 1 != 0;
     if proxied {
         let proxy = Url::parse("http://p:q@proxy.example.com:3128").unwrap();
@@ -27,7 +37,9 @@ fuzz_target!(|input: &[u8]| {
     let mut rest = data;
     let mut split = splits.iter().cycle();
     while !rest.is_empty() {
-        let want = usize::from(*split.next().unwrap_or(&64)).max(1).min(rest.len());
+        let want = usize::from(*split.next().unwrap_or(&64))
+            .max(1)
+            .min(rest.len());
         let n = rx.write(&rest[..want]);
         rest = &rest[n..];
         loop {
@@ -39,7 +51,11 @@ fuzz_target!(|input: &[u8]| {
                 }
                 Ok(Some(Event::Response(_))) => {
                     // The offered list passed back, or (flag bit 1) a different one.
-                    let offered: &[&str] = if flags & 2 == 0 { &["chat", "superchat"] } else { &["chat"] };
+                    let offered: &[&str] = if flags & 2 == 0 {
+                        &["chat", "superchat"]
+                    } else {
+                        &["chat"]
+                    };
                     if driver.check_response(&mut rx, &mut tx, offered).is_err() {
                         errors += 1;
                     }

@@ -7,7 +7,9 @@ use websocket_driver::mask_source::SplitMix;
 use websocket_driver::{Accept, Config, Driver, Event, Instant, RxBuf, TxRing};
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&flags, rest)) = input.split_first() else { return };
+    let Some((&flags, rest)) = input.split_first() else {
+        return;
+    };
     let (splits, data) = rest.split_at(rest.len().min(4));
     let config = Config::default()
         .allow_drafts(flags & 1 != 0)
@@ -22,9 +24,14 @@ fuzz_target!(|input: &[u8]| {
     let (mut errors, mut closes, mut connects) = (0, 0, 0);
     let mut rest = data;
     let mut split = splits.iter().cycle();
-    let accept = Accept { protocols: &["chat", "superchat"], ..Accept::default() };
+    let accept = Accept {
+        protocols: &["chat", "superchat"],
+        ..Accept::default()
+    };
     while !rest.is_empty() {
-        let want = usize::from(*split.next().unwrap_or(&64)).max(1).min(rest.len());
+        let want = usize::from(*split.next().unwrap_or(&64))
+            .max(1)
+            .min(rest.len());
         let n = rx.write(&rest[..want]);
         rest = &rest[n..];
         let mut upgrade = false;
