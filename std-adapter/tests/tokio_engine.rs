@@ -483,3 +483,68 @@ async fn a_large_text_frame_is_read_on_to_its_end_yet_invalid_utf8_fails_at_once
     }
     peer.abort();
 }
+
+/// A transport that answers reads from a script, then reports the end of the stream; writes go nowhere.
+struct Scripted {
+    reads: std::collections::VecDeque<std::io::Result<Vec<u8>>>,
+}
+
+impl tokio::io::AsyncRead for Scripted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.reads.pop_front() {
+            Some(Ok(bytes)) => {
+                assert!(bytes.len() <= buf.remaining(), "the script's chunks fit");
+                buf.put_slice(&bytes);
+                std::task::Poll::Ready(Ok(()))
+            }
+            Some(Err(e)) => std::task::Poll::Ready(Err(e)),
+            None => std::task::Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Scripted {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn a_read_error_while_reading_on_is_reported_not_lost() {
+    // The reader reads on into a frame under way; the transport fails on the next read. The bytes
+    // already read are handled first, then the error is reported (not turned into a silent end).
+    let frame = masked_text("a".repeat(60_000).as_bytes());
+    let reads = [
+        Ok(REQUEST.to_vec()),
+        Ok(frame[..1000].to_vec()),
+        Err(std::io::ErrorKind::ConnectionReset.into()),
+    ];
+    let io = Scripted {
+        reads: reads.into_iter().collect(),
+    };
+    let mut ws = accept(io, Options::new(), |_| {}).await.unwrap();
+    match ws.next().await {
+        Some(Err(e)) => assert!(format!("{e:?}").contains("ConnectionReset"), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+}
