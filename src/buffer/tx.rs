@@ -158,7 +158,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     pub fn peek(&self) -> &[u8] {
         let buf = self.storage.as_ref();
         let end = buf.len().min(self.head + self.ready());
-        &buf[self.head..end]
+        buf.get(self.head..end).unwrap_or_default()
     }
 
     /// I/O side: both contiguous parts ready to send, for vectored writes. The second is empty
@@ -167,7 +167,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
         let ready = self.ready();
         let buf = self.storage.as_ref();
         let first = ready.min(buf.len() - self.head);
-        [&buf[self.head..self.head + first], &buf[..ready - first]]
+        [
+            buf.get(self.head..self.head + first).unwrap_or_default(),
+            buf.get(..ready - first).unwrap_or_default(),
+        ]
     }
 
     /// I/O side: `n` bytes of what [`peek`](Self::peek) or
@@ -178,10 +181,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
     /// If `n > ready()` (a caller bug).
     #[inline]
     pub fn consume(&mut self, n: usize) {
-        let ready = self.ready();
+        // A constant message: formatting the numbers would link integer formatting into firmware.
         assert!(
-            n <= ready,
-            "TxRing::consume({n}) exceeds the {ready} bytes ready to send"
+            n <= self.ready(),
+            "TxRing::consume: n exceeds the bytes ready to send"
         );
         self.len -= n;
         self.head = if self.len == 0 {
@@ -390,9 +393,23 @@ fn wrap(index: usize, cap: usize) -> usize {
 /// Copies `data` into the ring storage `buf` from physical index `at`, wrapping at the end.
 /// `data` must fit (`data.len() <= buf.len()`).
 fn copy_in(buf: &mut [u8], at: usize, data: &[u8]) {
-    let first = data.len().min(buf.len() - at);
-    buf[at..at + first].copy_from_slice(&data[..first]);
-    buf[..data.len() - first].copy_from_slice(&data[first..]);
+    let (head, tail) = data.split_at(data.len().min(buf.len().saturating_sub(at)));
+    if let Some(to) = buf.get_mut(at..at + head.len()) {
+        to.copy_from_slice(head);
+    }
+    if let Some(to) = buf.get_mut(..tail.len()) {
+        to.copy_from_slice(tail);
+    }
+}
+
+/// The `first` bytes of `buf` from physical index `at` and its first `rest` bytes: the two pieces of a
+/// wrapped write (empty where they would lie outside `buf`, which the callers' sizes rule out).
+fn pieces(buf: &mut [u8], at: usize, first: usize, rest: usize) -> (&mut [u8], &mut [u8]) {
+    let (front, back) = buf.split_at_mut_checked(at).unwrap_or_default();
+    (
+        back.get_mut(..first).unwrap_or_default(),
+        front.get_mut(..rest).unwrap_or_default(),
+    )
 }
 
 /// Writes one frame of a size fixed in advance into a [`TxRing`]; see [`TxRing::frame`].
@@ -417,9 +434,12 @@ impl FrameWriter<'_> {
         self.size - self.filled
     }
 
-    /// Physical index of the next byte, after checking that `n` more bytes fit in the frame.
+    /// Physical index of the next byte, after checking (in debug builds, the fuzz targets' included)
+    /// that `n` more bytes fit in the frame. The driver never puts more; if it did, the bytes past the
+    /// frame would land in the ring's free space, which nothing sends, and `commit` would still check
+    /// the count.
     fn advance(&mut self, n: usize) -> usize {
-        assert!(
+        debug_assert!(
             n <= self.remaining(),
             "FrameWriter: more bytes than announced"
         );
@@ -448,9 +468,9 @@ impl FrameWriter<'_> {
         let at = self.advance(src.len());
         let first = src.len().min(self.buf.len() - at);
         let (head, tail) = src.split_at(first);
-        let phase =
-            crate::wire::mask::copy_masked_shared(&mut self.buf[at..at + first], head, key, phase);
-        crate::wire::mask::copy_masked_shared(&mut self.buf[..tail.len()], tail, key, phase)
+        let (to_head, to_tail) = pieces(self.buf, at, first, tail.len());
+        let phase = crate::wire::mask::copy_masked_shared(to_head, head, key, phase);
+        crate::wire::mask::copy_masked_shared(to_tail, tail, key, phase)
     }
 
     /// Fills the rest of the frame with zeros.
@@ -459,8 +479,9 @@ impl FrameWriter<'_> {
         let n = self.remaining();
         let at = self.advance(n);
         let first = n.min(self.buf.len() - at);
-        self.buf[at..at + first].fill(0);
-        self.buf[..n - first].fill(0);
+        let (head, tail) = pieces(self.buf, at, first, n - first);
+        head.fill(0);
+        tail.fill(0);
     }
 
     /// Makes the frame visible to the I/O side (behind the release mark, if any).
