@@ -127,9 +127,12 @@ impl Utf8Validator {
             // `error_len() == None`: the input ends in a valid prefix of a code point (1..=3 bytes).
             Err(e) if e.error_len().is_none() => {
                 let valid = e.valid_up_to();
-                let tail = &input[valid..];
-                self.pending[..tail.len()].copy_from_slice(tail);
-                self.pending_len = tail.len() as u8;
+                // 1 to 3 bytes; copied by zipping, so that no length can panic.
+                let tail = input.get(valid..).unwrap_or_default();
+                for (to, &byte) in self.pending.iter_mut().zip(tail) {
+                    *to = byte;
+                }
+                self.pending_len = tail.len().min(3) as u8;
                 Ok(valid)
             }
             Err(_) => Err(Utf8Error::Invalid),
@@ -139,22 +142,30 @@ impl Utf8Validator {
     /// Completes the held code point from the first bytes of `input`, then validates the rest.
     #[inline(never)]
     fn feed_after_pending(&mut self, input: &[u8]) -> Result<usize, Utf8Error> {
+        // Slices taken with `get` and bytes copied by zipping: no bounds panic is built in.
         let held = usize::from(self.pending_len);
-        let take = (sequence_len(self.pending[0]) - held).min(input.len());
-        let mut code_point = [0u8; 4];
-        code_point[..held].copy_from_slice(&self.pending[..held]);
-        code_point[held..held + take].copy_from_slice(&input[..take]);
-        let code_point = &code_point[..held + take];
-        match core::str::from_utf8(code_point) {
+        let (head, rest) = input.split_at(
+            sequence_len(self.pending[0])
+                .saturating_sub(held)
+                .min(input.len()),
+        );
+        let [a, b, c] = self.pending;
+        let mut bytes = [a, b, c, 0];
+        for (to, &byte) in bytes.iter_mut().skip(held).zip(head) {
+            *to = byte;
+        }
+        let len = (held + head.len()).min(4);
+        match core::str::from_utf8(bytes.get(..len).unwrap_or_default()) {
             Ok(_) => {
                 self.pending_len = 0;
-                let rest = self.feed_on_boundary(&input[take..])?;
-                Ok(take + rest)
+                let rest = self.feed_on_boundary(rest)?;
+                Ok(head.len() + rest)
             }
-            // Still a valid prefix: `input` was too short to finish it (so `take == input.len()`).
+            // Still a valid prefix: `input` was too short to finish it (so `rest` is empty).
             Err(e) if e.error_len().is_none() => {
-                self.pending[..code_point.len()].copy_from_slice(code_point);
-                self.pending_len = code_point.len() as u8;
+                let [a, b, c, _] = bytes;
+                self.pending = [a, b, c];
+                self.pending_len = len as u8;
                 Ok(0)
             }
             Err(_) => Err(Utf8Error::Invalid),

@@ -91,7 +91,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxBuf<S> {
         }
         // `end <= capacity()` always holds for storage that keeps its length; for one that does not,
         // no space is the safe answer.
-        self.storage.as_mut().get_mut(self.end..).unwrap_or_default()
+        self.storage
+            .as_mut()
+            .get_mut(self.end..)
+            .unwrap_or_default()
     }
 
     /// I/O side: `n` bytes were written at the start of the slice

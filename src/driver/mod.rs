@@ -533,7 +533,8 @@ impl Driver {
                 let space: &'a mut [u8] = rx.free_space();
                 let len = ending::write_reason(cause, &mut *space);
                 let space: &'a [u8] = space;
-                let reason = core::str::from_utf8(&space[..len]).unwrap_or("");
+                let reason =
+                    core::str::from_utf8(space.get(..len).unwrap_or_default()).unwrap_or("");
                 Ok(Event::Close {
                     code: cause.code(),
                     reason,

@@ -117,7 +117,12 @@ impl Driver {
         if self.version.is_draft() {
             return self.close_draft(tx);
         }
-        self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
+        self.try_write_control(
+            tx,
+            rng,
+            OpCode::Close,
+            payload.get(..len).unwrap_or_default(),
+        )?;
         self.link = Link::Closing {
             announced,
             deadline: Timer::after(self.now, self.config.close_timeout()),
@@ -144,7 +149,12 @@ impl Driver {
             Link::Open { .. } if !self.on_draft() => {
                 let mut payload = [0u8; 125];
                 let len = emit_close(Some(code), reason, &mut payload)?;
-                self.try_write_control(tx, rng, OpCode::Close, &payload[..len])?;
+                self.try_write_control(
+                    tx,
+                    rng,
+                    OpCode::Close,
+                    payload.get(..len).unwrap_or_default(),
+                )?;
             }
             _ => {}
         }
