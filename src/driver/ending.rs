@@ -82,7 +82,9 @@ impl Driver {
     }
 
     /// Ends the connection with no close frame due; the close event follows at the next poll.
-    /// S3: `close()` before open ends this way with (1000, ""), nothing sent.
+    /// S3: `close()` before open ends this way with (1000, ""), nothing sent. Out of line: called from
+    /// many error paths, each of which would otherwise build the whole state in place (flash).
+    #[inline(never)]
     pub(super) fn end(&mut self, cause: Cause) {
         self.link = Link::Ended {
             cause,

@@ -176,10 +176,11 @@ impl FrameHeader {
             }
             n => u64::from(n),
         };
-        let mask = masked.then(|| {
-            let at = 2 + ext;
-            [buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]
-        });
+        // The key is the header's last 4 bytes (checked present above; `get` builds no panic path).
+        let mask = match buf.get(header_len.wrapping_sub(4)..header_len) {
+            Some(&[a, b, c, d]) if masked => Some([a, b, c, d]),
+            _ => None,
+        };
         Status::Complete((
             FrameHeader {
                 fin: b0 & field::FIN != 0,
