@@ -382,6 +382,27 @@ Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
     }
 }
 
+/// Request and response heads, well-formed and not, each after a header-slot count.
+fn heads(out: &mut Vec<Vec<u8>>) {
+    for head in [
+        &b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"[..],
+        b"\r\nGET * HTTP/1.0\nHost: a\n\n",
+        b"POST /caf\xc3\xa9 HTTP/1.1\r\n\r\n",
+        b"GET  / HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/1.2\r\n\r\n",
+        b"G@T /\x7f HTTP/1.1\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+        b"HTTP/1.1 101\r\n\r\n",
+        b"HTTP/1.1 101 caf\xc3\xa9\r\nX: \xff\r\n\r\n",
+        b"HTTP/1.0 1011 x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+    ] {
+        for max in [0u8, 1, 64] {
+            out.push([&[max][..], head].concat());
+        }
+    }
+}
+
 /// Appends a target's seeds to the list.
 type Make = fn(&mut Vec<Vec<u8>>);
 
@@ -396,7 +417,7 @@ fn write(dir: &Path, target: &str, seeds: &[Vec<u8>]) {
 
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "seeds".into()));
-    let targets: [(&str, Make); 9] = [
+    let targets: [(&str, Make); 10] = [
         ("driver", driver),
         ("header", header),
         ("utf8", utf8),
@@ -406,6 +427,7 @@ fn main() {
         ("draft", draft),
         ("handshake_server", handshake_server),
         ("handshake_client", handshake_client),
+        ("heads", heads),
     ];
     for (target, make) in targets {
         let mut seeds = Vec::new();

@@ -1,12 +1,12 @@
-//! HTTP/1.1 heads (RFC 7230 §3): the incremental end-of-head scan, the one `httparse` pass, and the
-//! borrowed [`Request`] and [`Response`] views over the head bytes.
+//! HTTP/1.1 heads (RFC 7230 §3): the incremental end-of-head scan, the one pass that checks a complete
+//! head (its start line by `start_line`, its header lines by `httparse`), and the borrowed [`Request`] and [`Response`] views over the head bytes.
 //!
 //! A view keeps only slices of the head (method, target, the block of header lines) and walks the header
 //! lines again when asked: no header array outlives the parse, nothing is copied or allocated.
 
 use core::fmt;
 
-use super::{HandshakeError, eq_ignore_case, has_token, trim};
+use super::{HandshakeError, eq_ignore_case, has_token, start_line, trim};
 
 /// The most header lines a head may have; [`Config::max_headers`](crate::Config::max_headers) may
 /// lower it.
@@ -386,15 +386,16 @@ fn status_of(e: httparse::Error) -> HandshakeError {
     }
 }
 
-/// The header block of a complete head: what follows the start line (and the empty lines before it,
-/// which RFC 7230 §3.5 lets a server skip and httparse does).
-fn header_block(mut head: &[u8]) -> &[u8] {
-    while let [b'\r', b'\n', rest @ ..] | [b'\n', rest @ ..] = head {
-        head = rest;
-    }
-    match head.iter().position(|&b| b == b'\n') {
-        Some(nl) => head.get(nl + 1..).unwrap_or_default(),
-        None => &[],
+/// The header lines after a start line, checked by `httparse` (`parse_headers`, the rules its request
+/// and response parsers apply to them): all of `block` must be those lines and the blank line.
+fn check_headers(block: &[u8], max_headers: usize) -> Result<(), HandshakeError> {
+    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let storage = storage
+        .get_mut(..max_headers.min(MAX_HEADERS))
+        .unwrap_or_default();
+    match httparse::parse_headers(block, storage).map_err(status_of)? {
+        httparse::Status::Complete((n, _)) if n == block.len() => Ok(()),
+        _ => Err(HandshakeError::MalformedHead),
     }
 }
 
@@ -403,22 +404,15 @@ pub(crate) fn parse_request(
     head: &[u8],
     max_headers: usize,
 ) -> Result<Request<'_>, HandshakeError> {
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut storage[..max_headers.min(MAX_HEADERS)]);
-    match parsed.parse(head).map_err(status_of)? {
-        httparse::Status::Complete(n) if n == head.len() => {}
-        _ => return Err(HandshakeError::MalformedHead),
-    }
-    let (Some(method), Some(target), Some(minor_version)) =
-        (parsed.method, parsed.path, parsed.version)
-    else {
-        return Err(HandshakeError::MalformedHead);
-    };
+    let start_line::Split { line, rest } = start_line::split(head);
+    let (method, target, minor_version) =
+        start_line::request(line).ok_or(HandshakeError::MalformedHead)?;
+    check_headers(rest, max_headers)?;
     Ok(Request {
         method,
         target,
         minor_version,
-        lines: Lines::Raw(header_block(head)),
+        lines: Lines::Raw(rest),
     })
 }
 
@@ -428,19 +422,13 @@ pub(crate) fn parse_response(
     head: &[u8],
     max_headers: usize,
 ) -> Result<Response<'_>, HandshakeError> {
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Response::new(&mut storage[..max_headers.min(MAX_HEADERS)]);
-    match parsed.parse(head).map_err(status_of)? {
-        httparse::Status::Complete(n) if n == head.len() => {}
-        _ => return Err(HandshakeError::MalformedHead),
-    }
-    let Some(status) = parsed.code else {
-        return Err(HandshakeError::MalformedHead);
-    };
+    let start_line::Split { line, rest } = start_line::split(head);
+    let (status, reason) = start_line::status(line).ok_or(HandshakeError::MalformedHead)?;
+    check_headers(rest, max_headers)?;
     Ok(Response {
         status,
-        reason: parsed.reason.unwrap_or(""),
-        lines: Lines::Raw(header_block(head)),
+        reason,
+        lines: Lines::Raw(rest),
     })
 }
 

@@ -10,8 +10,13 @@ pub mod client;
 #[cfg(feature = "drafts")]
 pub mod draft76;
 pub(crate) mod extensions;
+/// The head parser's fuzz check; private feature `__fuzz`, not public API.
+#[cfg(any(test, feature = "__fuzz"))]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod head;
 pub mod server;
+mod start_line;
 pub mod url;
 
 use core::fmt;
