@@ -19,7 +19,10 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 // The size builds leave one end of each module unused.
-#![cfg_attr(any(feature = "client-only", feature = "server-only"), allow(dead_code))]
+#![cfg_attr(
+    any(feature = "client-only", feature = "server-only"),
+    allow(dead_code)
+)]
 
 mod exit;
 mod link;
@@ -51,10 +54,10 @@ use ws as end;
 mod ends {
     #[cfg(any(feature = "stub", feature = "server-only"))]
     pub use crate::stub::Client;
-    #[cfg(not(any(feature = "stub", feature = "server-only")))]
-    pub use crate::ws::Client;
     #[cfg(any(feature = "stub", feature = "client-only"))]
     pub use crate::stub::Server;
+    #[cfg(not(any(feature = "stub", feature = "server-only")))]
+    pub use crate::ws::Client;
     #[cfg(not(any(feature = "stub", feature = "client-only")))]
     pub use crate::ws::Server;
 }
