@@ -1,5 +1,6 @@
 //! HTTP/1.1 heads (RFC 7230 §3): the incremental end-of-head scan, the one pass that checks a complete
-//! head (its start line by `start_line`, its header lines by `httparse`), and the borrowed [`Request`] and [`Response`] views over the head bytes.
+//! head (its start line by `start_line`, its header lines by `httparse`), and the borrowed [`Request`]
+//! and [`Response`] views over the head bytes.
 //!
 //! A view keeps only slices of the head (method, target, the block of header lines) and walks the header
 //! lines again when asked: no header array outlives the parse, nothing is copied or allocated.
