@@ -117,12 +117,7 @@ impl Driver {
         if self.version.is_draft() {
             return self.close_draft(tx);
         }
-        self.try_write_control(
-            tx,
-            rng,
-            OpCode::Close,
-            payload.get(..len).unwrap_or_default(),
-        )?;
+        self.try_write_control(tx, rng, OpCode::Close, written(&payload, len))?;
         self.link = Link::Closing {
             announced,
             deadline: Timer::after(self.now, self.config.close_timeout()),
@@ -149,12 +144,7 @@ impl Driver {
             Link::Open { .. } if !self.on_draft() => {
                 let mut payload = [0u8; 125];
                 let len = emit_close(Some(code), reason, &mut payload)?;
-                self.try_write_control(
-                    tx,
-                    rng,
-                    OpCode::Close,
-                    payload.get(..len).unwrap_or_default(),
-                )?;
+                self.try_write_control(tx, rng, OpCode::Close, written(&payload, len))?;
             }
             _ => {}
         }
@@ -387,4 +377,10 @@ fn data_opcode(kind: DataKind) -> OpCode {
         DataKind::Text => OpCode::Text,
         DataKind::Binary => OpCode::Binary,
     }
+}
+
+/// The close payload `emit_close` wrote into `buf`: its first `len` bytes (taken with `get`, so that no
+/// bounds panic is built in; `len` is at most 125).
+fn written(buf: &[u8; 125], len: usize) -> &[u8] {
+    buf.get(..len).unwrap_or_default()
 }
