@@ -4,7 +4,7 @@
 mod support;
 
 use support::{Conn, Ev, frame, lenient, masked};
-use websocket_driver::{Config, Driver, ProtocolError, State};
+use websocket_driver::{Config, Driver, MIN_RX_CAPACITY, ProtocolError, State};
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -110,6 +110,46 @@ fn ping_gets_a_pong() {
     let (ev, mut conn) = both(&[b"\x89\x04OHAI"]);
     assert_eq!(ev, [Ev::Ping(b"OHAI".to_vec())]);
     assert_eq!(conn.take_out(), b"\x8a\x04OHAI");
+}
+
+#[test]
+fn long_length_encodings_fit_the_smallest_buffer() {
+    // F13 F11: a 125-byte ping with a 64-bit length (14-byte header, 139 bytes in all) and a 16-bit one,
+    // between the fragments of a text message cut inside a code point, through a buffer of
+    // MIN_RX_CAPACITY: the header is dropped once read, so the payload fits and the ping is answered.
+    let payload = [0x61; 125];
+    let ping64 = [&[0x89, 127, 0, 0, 0, 0, 0, 0, 0, 125][..], &payload].concat();
+    let ping16 = [&[0x89, 126, 0, 125][..], &payload].concat();
+    let text = "a\u{10348}".as_bytes(); // a 4-byte code point
+    let input = [
+        &[0x01, 3][..],
+        &text[..3],
+        &ping64,
+        &ping16,
+        &[0x80, 2],
+        &text[3..],
+    ]
+    .concat();
+    let pong = [&[0x8a, 125][..], &payload].concat();
+    for whole in [true, false] {
+        let mut conn = Conn::new(Driver::server_upgraded(lenient()), MIN_RX_CAPACITY, 4096);
+        if whole {
+            conn.feed(&input);
+        } else {
+            let cuts: Vec<usize> = (1..input.len()).collect();
+            conn.feed_split(&input, &cuts);
+        }
+        let (mut pings, mut text) = (0, String::new());
+        for ev in conn.take_events() {
+            match ev {
+                Ev::Ping(p) if p == payload => pings += 1,
+                Ev::Text(s, _) => text.push_str(&s),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((pings, text.as_str()), (2, "a\u{10348}"));
+        assert_eq!(conn.take_out(), [&pong[..], &pong].concat());
+    }
 }
 
 #[test]

@@ -121,6 +121,18 @@ fn streams(mask: Option<[u8; 4]>) -> Vec<Vec<u8>> {
     }
     long.extend_from_slice(b"Hello");
     out.push(long);
+    // A maximal ping with a 64-bit length (139 bytes, more than the smallest receive buffer) between
+    // the fragments of a text cut inside a code point.
+    let mut ping = vec![0x89, 127 | if mask.is_some() { 0x80 } else { 0 }];
+    ping.extend_from_slice(&125u64.to_be_bytes());
+    if let Some(key) = mask {
+        ping.extend_from_slice(&key);
+        ping.extend((0..125).map(|i| 7 ^ key[i % 4]));
+    } else {
+        ping.extend_from_slice(&[7; 125]);
+    }
+    let text = "a\u{10348}".as_bytes();
+    out.push([f(false, TEXT, &text[..3]), ping, f(true, CONT, &text[3..])].concat());
     out
 }
 

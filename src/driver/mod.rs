@@ -36,7 +36,8 @@ pub use handshake::HandshakeCallError;
 use state::{Keepalive, Link, Phase, Ping, Timer};
 
 /// The smallest receive buffer `poll` accepts: a maximal control frame (2 + 4 + 125 bytes) behind the
-/// up to 3 bytes of a code point split between text chunks.
+/// up to 3 bytes of a code point split between text chunks. A frame's header is dropped as soon as it is
+/// read, so a control frame with a longer, non-minimal length encoding (up to 14 header bytes) fits too.
 pub const MIN_RX_CAPACITY: usize = 134;
 
 /// The smallest transmit ring `poll` accepts: a maximal masked control frame.
@@ -73,8 +74,6 @@ struct Frame {
     opcode: OpCode,
     fin: bool,
     mask: Option<[u8; 4]>,
-    /// Header bytes still in the buffer before the payload (control frames keep theirs until handled).
-    header_len: u8,
     len: u64,
     /// Payload bytes already unmasked and moved into place.
     done: u64,

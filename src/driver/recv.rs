@@ -145,7 +145,6 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
             opcode,
             fin: header.fin,
             mask: header.mask,
-            header_len: header_len as u8,
             len: header.payload_len,
             done: 0,
         };
@@ -169,15 +168,14 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
             }
             _ => {}
         }
-        if !opcode.is_control() {
-            // A data frame's header is done with at once: consumed when nothing is kept before it,
-            // otherwise left behind the cursor for the payload to be moved over.
-            if recv.held == 0 {
-                self.rx.consume(recv.cursor + header_len);
-                recv.cursor = 0;
-            } else {
-                recv.cursor += header_len;
-            }
+        // The header is done with at once, a control frame's too (its payload may need the room of a
+        // long length encoding): consumed when nothing is kept before it, otherwise left behind the
+        // cursor for the payload to be moved over.
+        if recv.held == 0 {
+            self.rx.consume(recv.cursor + header_len);
+            recv.cursor = 0;
+        } else {
+            recv.cursor += header_len;
         }
         recv.frame = Some(frame);
         self.heard();
@@ -191,7 +189,7 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
 
     /// A control frame: handled whole, once all of it is in the buffer (F11, F13, F12, S5).
     fn control_frame(&mut self, frame: Frame) -> Result<Step, Error> {
-        let start = self.d.recv.cursor + usize::from(frame.header_len);
+        let start = self.d.recv.cursor;
         let end = start + frame.len as usize; // ≤ 125, checked with the header
         if self.rx.len() < end {
             return self.idle();
@@ -390,8 +388,15 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
                 return Ok(Step::Again);
             }
             if recv.held > 0 {
-                // The message no longer fits: fall back to chunks.
-                return self.deliver_data(false);
+                // The message no longer fits: fall back to chunks. A full buffer always leaves room for
+                // a chunk (MIN_RX_CAPACITY); if it did not, stepping again would spin, so report idle.
+                return match self.deliver_data(false)? {
+                    Step::Again => {
+                        debug_assert!(false, "a full receive buffer with nothing to hand out");
+                        Ok(Step::Idle)
+                    }
+                    step => Ok(step),
+                };
             }
         }
         self.validate()?;
