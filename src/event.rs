@@ -86,7 +86,8 @@ pub enum Event<'a> {
         reason: &'a str,
     },
     /// Backpressure, not an error: the transmit ring needs `needed` free bytes for an automatic reply
-    /// (a pong or a close frame). Nothing was consumed; drain the ring, then poll again.
+    /// (a pong or a close frame). The frame that needs it stays in the receive buffer (its header
+    /// already read): nothing is lost or answered twice; drain the ring, then poll again.
     TxFull {
         /// Free bytes needed.
         needed: usize,

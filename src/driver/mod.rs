@@ -394,12 +394,12 @@ impl Driver {
     /// needed.
     ///
     /// Automatic replies (a pong, the echo of a close) are queued in `tx` before their event is
-    /// returned; when one does not fit, `poll` returns [`Event::TxFull`] without consuming the frame.
-    /// A protocol violation is returned once as `Err`, with the close frame already queued (or queued as
-    /// soon as it fits, before anything else); the next call returns the close event, and from then on
-    /// input is discarded and `Ok(None)` returned. `rng` masks the client's frames; a server's is never
-    /// used. `now` is the current time: timers due at `now` are handled first (see
-    /// [`handle_timeout`](Self::handle_timeout)).
+    /// returned; when one does not fit, `poll` returns [`Event::TxFull`] and keeps the frame's payload
+    /// until it does. A protocol violation is returned once as `Err`, with the close frame already
+    /// queued (or queued as soon as it fits, before anything else); the next call returns the close
+    /// event, and from then on input is discarded and `Ok(None)` returned. `rng` masks the client's
+    /// frames; a server's is never used. `now` is the current time: timers due at `now` are handled
+    /// first (see [`handle_timeout`](Self::handle_timeout)).
     #[must_use = "events carry the received data"]
     pub fn poll<'a, S, T, R>(
         &mut self,
