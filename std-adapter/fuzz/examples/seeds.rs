@@ -5,11 +5,16 @@
 //! `extension_header` gets `Sec-WebSocket-Extensions` values (RFC 6455 §9.1 grammar, RFC 7692 §7.1
 //! parameters, quoted strings, bad tokens); `inflate` gets, in its control-byte layout, the RFC 7692
 //! §7.2.3 example payloads, streams our own compressor made (so the fuzzer starts from valid
-//! multi-message DEFLATE with and without context takeover), and plain texts for it to compress.
+//! multi-message DEFLATE with and without context takeover), and plain texts for it to compress;
+//! `engine` gets what a real peer engine sends (messages, one past `max_length`, a ping flood, a close).
+
+#[path = "../common/pair.rs"]
+mod pair;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use websocket_driver_std::engine::Engine;
 use websocket_driver_std::extensions::{DataKind, Extensions, Message, PermessageDeflate, Rsv};
 
 fn extension_header(out: &mut Vec<Vec<u8>>) {
@@ -98,6 +103,49 @@ fn inflate(out: &mut Vec<Vec<u8>>) {
     }
 }
 
+/// What the peer of the engine under test sends, recorded from a real engine: messages around and
+/// past `max_length`, a ping flood, a close; with the control byte of the `engine` target (bit 0 the
+/// server under test, bit 1 deflate, bit 2 drained, bits 3..=7 the split).
+fn engine(out: &mut Vec<Vec<u8>>) {
+    use websocket_driver_std::Message as Sent;
+    let long = "κόσμε ".repeat(2000); // 16 KiB of text: past max_length
+    for server in [true, false] {
+        for deflate in [false, true] {
+            let (mut s, mut c) = pair::open_pair(deflate);
+            let peer = if server { &mut c } else { &mut s };
+            let mut bytes = Vec::new();
+            peer.send(Sent::Text("Hello".into())).unwrap();
+            peer.send(Sent::Binary(vec![0x5a; 300])).unwrap();
+            record(peer, &mut bytes);
+            peer.send(Sent::Text(long[..8 * 1024].into())).unwrap();
+            record(peer, &mut bytes);
+            for _ in 0..64 {
+                peer.ping(&[7; 125]).unwrap();
+                record(peer, &mut bytes);
+            }
+            let flood = bytes.clone();
+            peer.send(Sent::Text(long.clone())).unwrap();
+            record(peer, &mut bytes);
+            peer.close(Some(1000), "bye").unwrap();
+            record(peer, &mut bytes);
+            let role = u8::from(server) | (u8::from(deflate) << 1);
+            for drained in [0, 4] {
+                for split in [0u8, 7 << 3, 31 << 3] {
+                    out.push([&[role | drained | split][..], &bytes].concat());
+                }
+                out.push([&[role | drained][..], &flood].concat());
+            }
+        }
+    }
+}
+
+/// Moves `peer`'s output to the end of `bytes`.
+fn record(peer: &mut Engine, bytes: &mut Vec<u8>) {
+    bytes.extend_from_slice(peer.output());
+    let n = peer.output().len();
+    peer.consume_output(n);
+}
+
 /// Appends a target's seeds to the list.
 type Make = fn(&mut Vec<Vec<u8>>);
 
@@ -112,7 +160,11 @@ fn write(dir: &Path, target: &str, seeds: &[Vec<u8>]) {
 
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "seeds".into()));
-    let targets: [(&str, Make); 2] = [("extension_header", extension_header), ("inflate", inflate)];
+    let targets: [(&str, Make); 3] = [
+        ("extension_header", extension_header),
+        ("inflate", inflate),
+        ("engine", engine),
+    ];
     for (target, make) in targets {
         let mut seeds = Vec::new();
         make(&mut seeds);
