@@ -187,7 +187,7 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
         self.d.fail(cause, self.tx, self.rng)
     }
 
-    /// A control frame: handled whole, once all of it is in the buffer (F11, F13, F12, S5).
+    /// A control frame: handled whole, once all of its payload is in the buffer (F11, F13, F12, S5).
     fn control_frame(&mut self, frame: Frame) -> Result<Step, Error> {
         let start = self.d.recv.cursor;
         let end = start + frame.len as usize; // ≤ 125, checked with the header
