@@ -42,6 +42,9 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let phase = phase % 4;
     let next = (phase + buf.len() % 4) % 4;
     let key = rotated(key, phase);
+    #[cfg(not(target_pointer_width = "64"))]
+    xor_words32(buf, key);
+    #[cfg(target_pointer_width = "64")]
     if buf.len() <= SHORT_MAX {
         // Short payloads (most control frames and small messages): at most two words, inline.
         let k = wide(key);
@@ -58,6 +61,7 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
 }
 
 /// Up to this many bytes [`apply`] masks inline, a word at a time.
+#[cfg(target_pointer_width = "64")]
 const SHORT_MAX: usize = 16;
 
 /// [`apply`] for longer payloads (`key` already rotated to the phase).
@@ -66,6 +70,7 @@ const SHORT_MAX: usize = 16;
 /// the widest vector instructions the CPU has (AVX2 or AVX-512, detected once at run time by
 /// `fearless_simd`, whose safe `vectorize` does the `#[target_feature]` call the core cannot); the
 /// build target's baseline (SSE2 on x86-64) does everything else.
+#[cfg(target_pointer_width = "64")]
 #[inline(never)]
 fn apply_wide(buf: &mut [u8], key: [u8; 4]) {
     #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
@@ -92,6 +97,7 @@ const DISPATCH_MIN: usize = 256;
 
 /// The masking loop of [`apply_wide`]: 32-byte blocks, then words, then bytes. Always inlined, so
 /// that each caller compiles it for its own target features.
+#[cfg(target_pointer_width = "64")]
 #[inline(always)]
 fn xor_blocks(buf: &mut [u8], key: [u8; 4]) {
     let k = wide(key);
@@ -125,6 +131,17 @@ pub(crate) fn copy_masked_shared(dst: &mut [u8], src: &[u8], key: [u8; 4], phase
             _ => copy_masked_inline(dst, src, key, phase),
         };
     }
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        assert!(
+            dst.len() == src.len(),
+            "copy_masked: destination and source lengths differ"
+        );
+        let next = (phase % 4 + src.len() % 4) % 4;
+        copy_xor_words32(dst, src, rotated(key, phase % 4));
+        next
+    }
+    #[cfg(target_pointer_width = "64")]
     copy_masked_inline(dst, src, key, phase)
 }
 
@@ -137,7 +154,7 @@ pub(crate) fn copy_masked_shared(dst: &mut [u8], src: &[u8], key: [u8; 4], phase
 /// If `dst.len() != src.len()`.
 #[inline]
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) -> usize {
-    if src.len() < WIDE_MIN {
+    if cfg!(target_pointer_width = "64") && src.len() < WIDE_MIN {
         copy_masked_inline(dst, src, key, phase)
     } else {
         copy_masked_shared(dst, src, key, phase)
@@ -177,6 +194,36 @@ fn copy_masked_inline(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) ->
     }
     copy_xor_bytes(dst_words.into_remainder(), src_words.remainder(), key);
     next
+}
+
+/// The masking loop of targets without 64-bit registers (32-bit microcontrollers): a 32-bit word
+/// at a time, then bytes. Out of line: one small copy for every caller, the flash a firmware counts
+/// (on a Cortex-M0, which has no unaligned loads, the 64-bit loops above were byte loads and shifts
+/// anyway).
+#[cfg(any(test, not(target_pointer_width = "64")))]
+#[inline(never)]
+fn xor_words32(buf: &mut [u8], key: [u8; 4]) {
+    let k = u32::from_ne_bytes(key);
+    let mut words = buf.chunks_exact_mut(4);
+    for word in &mut words {
+        let v = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]) ^ k;
+        word.copy_from_slice(&v.to_ne_bytes());
+    }
+    xor_bytes(words.into_remainder(), key);
+}
+
+/// [`xor_words32`] while copying: `dst[i] = src[i] ^ key[i % 4]` (`dst` and `src` of one length).
+#[cfg(any(test, not(target_pointer_width = "64")))]
+#[inline(never)]
+fn copy_xor_words32(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    let k = u32::from_ne_bytes(key);
+    let mut dst_words = dst.chunks_exact_mut(4);
+    let mut src_words = src.chunks_exact(4);
+    for (d, s) in (&mut dst_words).zip(&mut src_words) {
+        let v = u32::from_ne_bytes([s[0], s[1], s[2], s[3]]) ^ k;
+        d.copy_from_slice(&v.to_ne_bytes());
+    }
+    copy_xor_bytes(dst_words.into_remainder(), src_words.remainder(), key);
 }
 
 /// Byte loop: `buf[i] ^= key[i % 4]`.
@@ -302,6 +349,33 @@ mod tests {
                         next
                     );
                     assert!(dst == want, "copy len {len} start {start} phase {phase}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn word32_loops_match_reference() {
+        // The loops 32-bit targets use (tested here on the host too), at every length, alignment
+        // and phase.
+        let src = data(120);
+        for key in KEYS {
+            for start in 0..8 {
+                for len in 0..=100 {
+                    for phase in 0..4 {
+                        let mut want = src[start..start + len].to_vec();
+                        reference(&mut want, key, phase);
+                        let mut got = src[start..start + len].to_vec();
+                        xor_words32(&mut got, rotated(key, phase));
+                        assert_eq!(got, want, "len {len} start {start} phase {phase}");
+                        let mut dst = std::vec![0; len + 8];
+                        copy_xor_words32(
+                            &mut dst[start..start + len],
+                            &src[start..start + len],
+                            rotated(key, phase),
+                        );
+                        assert_eq!(&dst[start..start + len], &want[..]);
+                    }
                 }
             }
         }
