@@ -22,6 +22,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
             // Which error: only here, off the common path.
             self.check(size)?;
         }
+        // On bare metal one path for every frame, the general one below: 300 bytes of flash less.
+        if cfg!(target_os = "none") {
+            return self.put_frame_wrapped(header, payload, size);
+        }
         let start = self.tail();
         match self.storage.as_mut().get_mut(start..start + size) {
             // Contiguous (always, when the ring was empty: it rewinds): no temporary header.
@@ -44,8 +48,9 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
         Ok(())
     }
 
-    /// [`put_frame`](Self::put_frame) across the end of the storage, through a temporary header.
-    #[cold]
+    /// [`put_frame`](Self::put_frame) across the end of the storage (on bare metal: anywhere), through
+    /// a temporary header.
+    #[cfg_attr(not(target_os = "none"), cold)]
     #[inline(never)]
     fn put_frame_wrapped(
         &mut self,
