@@ -98,17 +98,26 @@ Sec-WebSocket-Protocol: sample\r\n\r\n";
 fn hixie76_invalid_keys() {
     // H13: a key with no digits/spaces, not divisible, or over 2^32−1 → 400 "Client sent invalid
     // Sec-WebSocket-Key headers".
-    let bad = text(HIXIE76).replace("1   38 wZ3f9 23O0 3l 0r", "2 L785 8o% s9Sy9@V. 4<1P5");
-    let mut conn = server();
-    conn.feed(bad.as_bytes());
-    conn.take_events();
-    let result = conn
-        .driver
-        .accept(&mut conn.rx, &mut conn.tx, &Accept::default());
-    assert!(result.is_err());
-    let out = text(&conn.take_out());
-    assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
-    assert!(out.ends_with("\r\n\r\nClient sent invalid Sec-WebSocket-Key headers"));
+    let invalid = text(HIXIE76).replace("1   38 wZ3f9 23O0 3l 0r", "2 L785 8o% s9Sy9@V. 4<1P5");
+    // V3: either numbered key makes the request hixie-76, whose two keys must then both be valid:
+    // one missing, or one given twice, is refused too (not served as hixie-75).
+    let one = text(HIXIE76).replace("Sec-WebSocket-Key2: 27   0E 6 2  1665:< ;U 1H\r\n", "");
+    let twice = text(HIXIE76).replace(
+        "Origin:",
+        "Sec-WebSocket-Key1: 1   38 wZ3f9 23O0 3l 0r\r\nOrigin:",
+    );
+    for bad in [invalid, one, twice] {
+        let mut conn = server();
+        conn.feed(bad.as_bytes());
+        conn.take_events();
+        let result = conn
+            .driver
+            .accept(&mut conn.rx, &mut conn.tx, &Accept::default());
+        assert!(result.is_err(), "{bad}");
+        let out = text(&conn.take_out());
+        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+        assert!(out.ends_with("\r\n\r\nClient sent invalid Sec-WebSocket-Key headers"));
+    }
 }
 
 #[test]

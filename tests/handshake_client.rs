@@ -435,6 +435,78 @@ fn through_a_proxy_stub() {
 }
 
 #[test]
+fn offered_subprotocols_are_distinct_tokens() {
+    // H8 (RFC 6455 §4.1 item 10): each subprotocol a non-empty token, none twice; otherwise nothing
+    // is written.
+    for protocols in [
+        &["chat v2"][..],
+        &[""],
+        &["a;b"],
+        &[" chat"],
+        &["chat", "chat"],
+        &["a,b"],
+    ] {
+        let mut conn = client();
+        let url = Url::parse_ws("ws://example.com/").unwrap();
+        let request = ClientRequest {
+            url: &url,
+            protocols,
+            headers: &[],
+            extensions: None,
+        };
+        assert_eq!(
+            conn.driver
+                .start(&mut conn.tx, &mut FixedSequence::new(&NONCE), &request),
+            Err(HandshakeCallError::Handshake(HandshakeError::InvalidHeader)),
+            "{protocols:?}"
+        );
+        assert!(conn.tx.is_empty());
+    }
+    let mut conn = client();
+    let request = start(
+        &mut conn,
+        "ws://example.com/",
+        &["chat", "v2.chat", "x~!#$"],
+        &[],
+    );
+    assert!(request.contains("\r\nSec-WebSocket-Protocol: chat, v2.chat, x~!#$\r\n"));
+}
+
+#[test]
+fn repeated_response_headers_fail_their_check() {
+    // H9 (RFC 6455 §11.3.3, §11.3.4): `Upgrade`, `Sec-WebSocket-Accept` and `Sec-WebSocket-Protocol`
+    // appear once; repeated, they fail as the list they combine into would.
+    let good = format!("Sec-WebSocket-Accept: {ACCEPT}\r\n");
+    let cases = [
+        (
+            format!(
+                "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n{good}\r\n"
+            ),
+            HandshakeError::InvalidUpgrade,
+        ),
+        (
+            format!(
+                "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{good}Sec-WebSocket-Accept: wrong\r\n\r\n"
+            ),
+            HandshakeError::AcceptMismatch,
+        ),
+        (
+            format!(
+                "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{good}Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: superchat\r\n\r\n"
+            ),
+            HandshakeError::ProtocolMismatch,
+        ),
+    ];
+    for (head, error) in cases {
+        let mut conn = client();
+        start(&mut conn, "ws://example.com/", &["chat", "superchat"], &[]);
+        conn.feed(head.as_bytes());
+        assert_eq!(conn.take_events()[0], Ev::HandshakeError(error), "{head}");
+        assert_eq!(conn.driver.state(), State::Closed, "{head}");
+    }
+}
+
+#[test]
 fn forged_subprotocol_is_refused() {
     // H9 (RFC 6455 §4.1): the server's subprotocol must be one we offered, compared exactly — `#HznbaQ`
     // collides with `chat` under the 32-bit FNV-1a fingerprint the client once kept.

@@ -72,8 +72,16 @@ fn versions_13_8_7_are_served() {
 #[test]
 fn other_versions_get_426() {
     // V2: any other version → 426 Upgrade Required with Sec-WebSocket-Version: 13, 8, 7.
-    for v in ["9", "14", "0", "abc"] {
-        let (mut conn, result) = accepted(&request(v, ""), &Accept::default());
+    // A repeated header (RFC 6455 §11.3.5: only once) is as unsupported as the list it combines into.
+    let versions = [
+        ("9", ""),
+        ("14", ""),
+        ("0", ""),
+        ("abc", ""),
+        ("13", "Sec-WebSocket-Version: 8\r\n"),
+    ];
+    for (v, extra) in versions {
+        let (mut conn, result) = accepted(&request(v, extra), &Accept::default());
         assert_eq!(
             result,
             Err(HandshakeCallError::Handshake(
@@ -118,12 +126,15 @@ Origin: http://example.com\r\n\r\n";
 fn bad_requests_get_400_with_a_reason() {
     // H3: key missing or not 16 bytes, method not GET, HTTP/1.0 → 400, text/plain, Content-Length, one-line
     // reason; then an error event and closed.
-    let cases: [(&[u8], HandshakeError); 4] = [
+    let cases: [(&[u8], HandshakeError); 6] = [
         (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
         (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
         (b"GET / HTTP/1.0\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::OldHttp),
         // H3 (RFC 6455 §4.2.1 item 2): no Host header.
         (b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::MissingHost),
+        // H3, RFC 6455 §11.3.1 and RFC 9112 §3.2: the key and Host only once.
+        (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: JFBCWHksyIpXV+6Wlq/9pw==\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::InvalidKey),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", HandshakeError::RepeatedHost),
     ];
     for (req, error) in cases {
         let mut conn = server();
@@ -396,6 +407,13 @@ fn pre_parsed_requests() {
     ];
     let request = Request::new("GET", "/chat", 1, &headers);
     assert!(request.is_websocket());
+    // V4: two `Upgrade` lines combine into a list, which is not equal to `websocket`.
+    let mut twice = headers.to_vec();
+    twice.push(Header {
+        name: "upgrade",
+        value: b"h2c",
+    });
+    assert!(!Request::new("GET", "/chat", 1, &twice).is_websocket());
     let mut conn = server();
     conn.rx.write(&masked(b"\x81\x05early", [9, 9, 9, 9]));
     let accept = Accept {
@@ -559,6 +577,19 @@ fn refusal_that_does_not_fit_reports_its_size() {
 fn host_can_be_optional() {
     // H3 Decision: Host is required by default; `require_host(false)` restores the originals' leniency.
     let req = b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let mut conn = Conn::new(
+        Driver::server(Config::default().require_host(false)),
+        4096,
+        4096,
+    );
+    conn.feed(req);
+    assert!(
+        conn.driver
+            .accept(&mut conn.rx, &mut conn.tx, &Accept::default())
+            .is_ok()
+    );
+    // Leniency covers a repeated Host too (the originals read the first).
+    let req = b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     let mut conn = Conn::new(
         Driver::server(Config::default().require_host(false)),
         4096,

@@ -48,10 +48,13 @@ pub struct Offer {
 
 impl Offer {
     /// The offer of `request` with `nonce` (16 bytes from the mask source, RFC 6455 §4.1), or why the
-    /// request cannot be made (a subprotocol that is not a token list element, H8).
+    /// request cannot be made: a subprotocol that is not a token, or one offered twice (RFC 6455 §4.1 item
+    /// 10; H8).
     pub fn new(request: &ClientRequest<'_>, nonce: [u8; 16]) -> Result<Offer, HandshakeError> {
-        for p in request.protocols {
-            if !super::is_valid_header("Sec-WebSocket-Protocol", p) || p.contains(',') {
+        // RFC 6455 §4.1 item 10: each a non-empty token, all different.
+        for (i, p) in request.protocols.iter().enumerate() {
+            let token = !p.is_empty() && p.bytes().all(super::is_tchar);
+            if !token || request.protocols.get(..i).unwrap_or_default().contains(p) {
                 return Err(HandshakeError::InvalidHeader);
             }
         }
@@ -72,8 +75,10 @@ impl Offer {
         if response.status() != 101 {
             return Err(HandshakeError::UnexpectedStatus(response.status()));
         }
+        // The headers RFC 6455 §11.3 allows once: a repeated one fails its check, as the list two
+        // lines combine into (RFC 9110 §5.3) would.
         if !response
-            .header("upgrade")
+            .sole_header("upgrade")
             .is_some_and(|v| eq_ignore_case(trim(v), b"websocket"))
         {
             return Err(HandshakeError::InvalidUpgrade);
@@ -82,7 +87,7 @@ impl Offer {
             return Err(HandshakeError::InvalidConnection);
         }
         let expected = AcceptKey::for_key(&encode_nonce(&self.nonce));
-        if response.header("sec-websocket-accept").map(trim) != Some(expected.as_bytes()) {
+        if response.sole_header("sec-websocket-accept").map(trim) != Some(expected.as_bytes()) {
             return Err(HandshakeError::AcceptMismatch);
         }
         Ok(())
@@ -96,6 +101,11 @@ impl Offer {
         response: &Response<'_>,
         offered: &[&str],
     ) -> Result<Option<usize>, HandshakeError> {
+        let repeated = response.sole_header("sec-websocket-protocol").is_none()
+            && response.header("sec-websocket-protocol").is_some();
+        if repeated {
+            return Err(HandshakeError::ProtocolMismatch);
+        }
         let protocol = match response.header("sec-websocket-protocol").map(trim) {
             None | Some(b"") => None,
             Some(chosen) => Some(

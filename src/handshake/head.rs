@@ -94,6 +94,18 @@ fn first<'a>(lines: Lines<'a>, name: &str) -> Option<&'a [u8]> {
         .map(|h| h.value)
 }
 
+/// The value of the only header named `name`; `None` when there is none or more than one. For the
+/// headers RFC 6455 §11.3 allows once (the key, the version, the accept value, the subprotocol a server
+/// chose, `Upgrade`) and `Host` (RFC 9112 §3.2): repeated, their combined value (RFC 9110 §5.3) is
+/// never a valid one.
+fn sole<'a>(lines: Lines<'a>, name: &str) -> Option<&'a [u8]> {
+    let mut values = Headers { lines }
+        .filter(|h| eq_ignore_case(h.name.as_bytes(), name.as_bytes()))
+        .map(|h| h.value);
+    let value = values.next()?;
+    values.next().is_none().then_some(value)
+}
+
 fn any_has_token(lines: Lines<'_>, name: &str, token: &str) -> bool {
     Headers { lines }
         .filter(|h| eq_ignore_case(h.name.as_bytes(), name.as_bytes()))
@@ -155,13 +167,19 @@ impl<'a> Request<'a> {
     }
 
     /// BEHAVIOUR V4: method GET, a `Connection` header whose comma-separated tokens include `upgrade`,
-    /// and `Upgrade` equal to `websocket` (both case-insensitive).
+    /// and `Upgrade` equal to `websocket` (both case-insensitive; one `Upgrade` line, as two combine
+    /// into a list that is not equal to it).
     pub fn is_websocket(&self) -> bool {
         self.method == "GET"
             && any_has_token(self.lines, "connection", "upgrade")
             && self
-                .header("upgrade")
+                .sole_header("upgrade")
                 .is_some_and(|v| eq_ignore_case(v, b"websocket"))
+    }
+
+    /// The value of the only header named `name`: `None` when it is absent or repeated.
+    pub(crate) fn sole_header(&self, name: &str) -> Option<&'a [u8]> {
+        sole(self.lines, name)
     }
 
     /// Whether any `name` header holds `token` in its comma-separated list.
@@ -214,6 +232,11 @@ impl<'a> Response<'a> {
 
     pub(crate) fn has_token(&self, name: &str, token: &str) -> bool {
         any_has_token(self.lines, name, token)
+    }
+
+    /// The value of the only header named `name`: `None` when it is absent or repeated.
+    pub(crate) fn sole_header(&self, name: &str) -> Option<&'a [u8]> {
+        sole(self.lines, name)
     }
 }
 

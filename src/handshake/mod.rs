@@ -106,6 +106,9 @@ pub enum HandshakeError {
     ProxyRefused(u16),
     /// The request has no `Host` header (RFC 6455 §4.2.1 item 2; H3), and `Config::require_host` is on.
     MissingHost,
+    /// The request has more than one `Host` header (RFC 9112 §3.2; H3), and `Config::require_host` is
+    /// on.
+    RepeatedHost,
     /// The handshake did not complete before its deadline.
     Timeout,
 }
@@ -152,6 +155,7 @@ impl HandshakeError {
                 Some(code),
             ),
             HandshakeError::MissingHost => ("Missing Host header", None),
+            HandshakeError::RepeatedHost => ("More than one Host header", None),
             HandshakeError::Timeout => ("Handshake timed out", None),
         };
         out.text(text);

@@ -45,10 +45,20 @@ pub const SUPPORTED_VERSIONS: &str = "13, 8, 7";
 /// `config` says whether drafts are served and whether `Host` is required (H3).
 pub fn check_request(req: &Request<'_>, config: &Config) -> Result<Version, HandshakeError> {
     let allow_drafts = config.allow_drafts;
-    let host = req.header("host").is_some() || !config.require_host;
-    let key = req.header("sec-websocket-key");
-    let version = req.header("sec-websocket-version");
-    if key.is_some() || version.is_some() {
+    // H3 — RFC 9112 §3.2: a request with more than one `Host` line is refused too.
+    let host = match req.sole_header("host") {
+        Some(_) => Ok(()),
+        None if !config.require_host => Ok(()),
+        None if req.header("host").is_some() => Err(HandshakeError::RepeatedHost),
+        None => Err(HandshakeError::MissingHost),
+    };
+    // Either header makes the request hybi (V1); a repeated one is as invalid as the list two
+    // lines combine into (RFC 6455 §11.3.1, §11.3.5): the key then fails H3, the version V2.
+    let hybi =
+        req.header("sec-websocket-key").is_some() || req.header("sec-websocket-version").is_some();
+    let key = req.sole_header("sec-websocket-key");
+    let version = req.sole_header("sec-websocket-version");
+    if hybi {
         // V1, H3 — RFC 6455 §4.2.1: GET, HTTP/1.1 or later, Upgrade and Connection, version, key.
         if req.method() != "GET" {
             return Err(HandshakeError::NotGet);
@@ -56,9 +66,7 @@ pub fn check_request(req: &Request<'_>, config: &Config) -> Result<Version, Hand
         if req.minor_version() < 1 {
             return Err(HandshakeError::OldHttp);
         }
-        if !host {
-            return Err(HandshakeError::MissingHost);
-        }
+        host?;
         if !req.is_websocket() {
             return Err(HandshakeError::NotWebSocket);
         }
@@ -73,11 +81,12 @@ pub fn check_request(req: &Request<'_>, config: &Config) -> Result<Version, Hand
         }
         return Ok(Version::Hybi(version));
     }
-    // V3 — without those headers: hixie-76 if it has both numbered keys, else hixie-75.
+    // V3 — without those headers: hixie-76 if it has a numbered key (both must then be valid, H13),
+    // else hixie-75.
     let hixie76 =
-        req.header("sec-websocket-key1").is_some() && req.header("sec-websocket-key2").is_some();
+        req.header("sec-websocket-key1").is_some() || req.header("sec-websocket-key2").is_some();
     let upgrade = req
-        .header("upgrade")
+        .sole_header("upgrade")
         .is_some_and(|v| eq_ignore_case(trim(v), b"websocket"));
     if !upgrade || req.method() != "GET" || !req.has_token("connection", "upgrade") {
         return Err(HandshakeError::NotWebSocket);
@@ -85,9 +94,7 @@ pub fn check_request(req: &Request<'_>, config: &Config) -> Result<Version, Hand
     if !allow_drafts || !cfg!(feature = "drafts") {
         return Err(HandshakeError::DraftsDisabled);
     }
-    if !host {
-        return Err(HandshakeError::MissingHost);
-    }
+    host?;
     if hixie76 {
         draft_keys(req)?;
         return Ok(Version::Hixie76);
@@ -100,7 +107,7 @@ pub fn check_request(req: &Request<'_>, config: &Config) -> Result<Version, Hand
 pub(crate) fn draft_keys(req: &Request<'_>) -> Result<(u32, u32), HandshakeError> {
     use super::draft76::key_value;
     let value = |name| {
-        req.header(name)
+        req.sole_header(name)
             .and_then(key_value)
             .ok_or(HandshakeError::InvalidDraftKeys)
     };

@@ -210,15 +210,31 @@ impl<'a> Url<'a> {
     }
 
     /// `Host` header value: `host`, or `host:port` when the port is not the default
-    /// (RFC 7230 §5.4, RFC 6455 §4.1).
+    /// (RFC 7230 §5.4, RFC 6455 §4.1). An IPv6 zone is left out (RFC 6874 §4: it means something
+    /// only on the sending host).
     pub fn host_header(&self) -> HostHeader<'a> {
-        HostHeader(self.host, (!self.is_default_port()).then(|| self.port()))
+        HostHeader(
+            self.host_off_link(),
+            (!self.is_default_port()).then(|| self.port()),
+        )
     }
 
     /// `host:port` with the port always present, for `CONNECT host:port HTTP/1.1`
-    /// (RFC 7231 §4.3.6; BEHAVIOUR H11).
+    /// (RFC 7231 §4.3.6; BEHAVIOUR H11). An IPv6 zone is left out, as in
+    /// [`host_header`](Self::host_header).
     pub fn authority(&self) -> Authority<'a> {
-        Authority(self.host, self.port())
+        Authority(self.host_off_link(), self.port())
+    }
+
+    /// The host as it may leave this machine: an IPv6 literal without its `%25zone` (RFC 6874 §4),
+    /// as the text before the zone; the writers close the bracket.
+    fn host_off_link(&self) -> &'a str {
+        match self.host.find("%25") {
+            // The first `%25` of a bracketed literal starts its zone (`check_ipv6`: the address
+            // before it is hex digits, `:` and `.`): `[fe80::1` of `[fe80::1%25eth0]`.
+            Some(at) if self.host.starts_with('[') => piece(self.host, 0, at),
+            _ => self.host,
+        }
     }
 
     /// `Basic <base64(user:pass)>` from the percent-decoded userinfo (RFC 7617 §2), or `None` when
@@ -378,10 +394,18 @@ impl PartialEq<&str> for Resource<'_> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct HostHeader<'a>(&'a str, Option<u16>);
 
+/// Writes a host from [`Url::host_off_link`], closing the bracket it cut.
+fn write_host(host: &str, out: &mut impl Sink) {
+    out.text(host);
+    if host.starts_with('[') && !host.ends_with(']') {
+        out.text("]");
+    }
+}
+
 impl HostHeader<'_> {
     /// Writes `host[:port]`.
     pub(crate) fn write_to(&self, out: &mut impl Sink) {
-        out.text(self.0);
+        write_host(self.0, out);
         if let Some(port) = self.1 {
             out.text(":");
             out.number(port.into());
@@ -404,7 +428,7 @@ pub struct Authority<'a>(&'a str, u16);
 impl Authority<'_> {
     /// Writes `host:port`.
     pub(crate) fn write_to(&self, out: &mut impl Sink) {
-        out.text(self.0);
+        write_host(self.0, out);
         out.text(":");
         out.number(self.1.into());
     }
@@ -539,7 +563,9 @@ mod tests {
         ("ws://h:65535/", "h", 65535, false, "/", "h:65535", "h:65535"),
         // H8 / H11: IPv6 keeps its brackets; the fragment is dropped (RFC 6455 §3).
         ("ws://[::1]:8080/a?b=c#frag", "[::1]", 8080, false, "/a?b=c", "[::1]:8080", "[::1]:8080"),
-        ("wss://[fe80::1%25eth0]", "[fe80::1%25eth0]", 443, true, "/", "[fe80::1%25eth0]", "[fe80::1%25eth0]:443"),
+        // RFC 6874 §4: the zone stays on this machine (kept in `host()`, left out of what is sent).
+        ("wss://[fe80::1%25eth0]", "[fe80::1%25eth0]", 443, true, "/", "[fe80::1]", "[fe80::1]:443"),
+        ("ws://[fe80::1%25eth0]:8080", "[fe80::1%25eth0]", 8080, false, "/", "[fe80::1]:8080", "[fe80::1]:8080"),
         ("ws://[::ffff:1.2.3.4]/", "[::ffff:1.2.3.4]", 80, true, "/", "[::ffff:1.2.3.4]", "[::ffff:1.2.3.4]:80"),
         // H8: a query without a path; an empty query is kept; the scheme is case-insensitive.
         ("ws://example.com?x=1", "example.com", 80, true, "/?x=1", "example.com", "example.com:80"),
