@@ -133,7 +133,7 @@ impl Config {
 
     /// How long the closing may take (RFC 6455 §7.1.1, §7.1.3; S4, S8; default 5 s; at most
     /// 2^32 − 1 ms). One `close_timeout` serves both waits of the closing: armed when `close()` sends
-    /// our close frame (counted from the `now` of the latest `poll`), it bounds the wait for the peer's
+    /// our close frame (counted from the `now` of the next `poll`), it bounds the wait for the peer's
     /// close — past it the connection is closed with 1006 — and then a client's wait for the server to
     /// close the transport (S8), so the whole closing never takes longer. When the peer closes first, a
     /// client waits this long for the server to close the transport.

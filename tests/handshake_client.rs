@@ -279,6 +279,9 @@ fn client_waits_for_the_server_to_close() {
     conn.driver
         .close(&mut conn.tx, &mut conn.rng, Some(CloseCode::NORMAL), "")
         .unwrap();
+    // Due at once; the poll at 10 s arms the deadline from its now.
+    assert_eq!(conn.driver.poll_timeout(), Some(Instant::from_secs(10)));
+    conn.pump();
     assert_eq!(conn.driver.poll_timeout(), Some(Instant::from_secs(12)));
     conn.now = Instant::from_secs(11);
     conn.feed(&frame(0x88, b"\x03\xe8"));

@@ -20,7 +20,7 @@ fn open(server: bool, config: Config) -> Conn {
 
 #[test]
 fn a_silent_peer_does_not_keep_us_closing_forever() {
-    // S4: close() arms close_timeout from the latest poll's now; a peer that never answers is closed at
+    // S4: close() arms close_timeout from the next poll's now; a peer that never answers is closed at
     // the deadline with one close event (1006) and the transport may close — in both roles.
     for server in [true, false] {
         let config = lenient().with_close_timeout(Duration::from_secs(3));
@@ -29,6 +29,9 @@ fn a_silent_peer_does_not_keep_us_closing_forever() {
             .close(&mut conn.tx, &mut conn.rng, Some(CloseCode::NORMAL), "")
             .unwrap();
         assert_eq!(conn.driver.state(), State::Closing);
+        // Due now: the deadline is counted from the next time the driver is told.
+        assert_eq!(conn.driver.poll_timeout(), Some(Instant::from_secs(1)));
+        conn.pump();
         assert_eq!(conn.driver.poll_timeout(), Some(Instant::from_secs(4)));
         conn.now = Instant::from_millis(3999);
         conn.pump();
@@ -67,8 +70,12 @@ fn handle_timeout_alone_ends_the_closing() {
     conn.driver
         .close(&mut conn.tx, &mut conn.rng, None, "")
         .unwrap();
+    // Due at once (the latest now): handle_timeout then arms the deadline from its own now.
+    assert_eq!(conn.driver.poll_timeout(), Some(Instant::from_secs(1)));
+    conn.driver.handle_timeout(Instant::from_secs(2));
+    assert_eq!(conn.driver.state(), State::Closing);
     let deadline = conn.driver.poll_timeout().unwrap();
-    assert_eq!(deadline, Instant::from_secs(1) + Duration::from_secs(5));
+    assert_eq!(deadline, Instant::from_secs(2) + Duration::from_secs(5));
     conn.driver.handle_timeout(deadline);
     assert!(conn.driver.should_close_transport());
     conn.pump();
@@ -77,6 +84,36 @@ fn handle_timeout_alone_ends_the_closing() {
 
 fn conn_reason() -> String {
     Timeout::Closing.to_string()
+}
+
+#[test]
+fn close_after_a_long_silence_counts_from_the_next_poll() {
+    // S4 in both roles: an application that closes long after its latest poll (a client sending
+    // without reading, say) still gets the peer's close, and what came before it, not a 1006 for a
+    // deadline counted from that old poll.
+    for server in [true, false] {
+        let mut conn = open(server, lenient());
+        conn.driver
+            .close(&mut conn.tx, &mut conn.rng, Some(CloseCode::NORMAL), "")
+            .unwrap();
+        conn.now = Instant::from_secs(100);
+        for sent in [frame(0x81, b"last"), frame(0x88, &[0x03, 0xe8])] {
+            conn.rx.write(&if server {
+                masked(&sent, [1, 2, 3, 4])
+            } else {
+                sent
+            });
+        }
+        conn.pump();
+        assert_eq!(
+            conn.take_events(),
+            [
+                Ev::Text("last".into(), true),
+                Ev::Close(1000, String::new())
+            ]
+        );
+        assert_eq!(conn.driver.timeout(), None);
+    }
 }
 
 #[test]

@@ -349,11 +349,13 @@ impl Driver {
     /// The next instant at which a timer fires: the handshake deadline, the keepalive ping or the end
     /// of the wait for its answer, the closing deadline (S4), or the end of a client's wait for the
     /// server to close the transport (S8). `None` when no timer runs; timers entered before the first
-    /// `poll` start at its `now`.
+    /// `poll` start at its `now`. After `close`, until the driver is next told the time, the latest
+    /// `now` it was told: the closing deadline is counted from the next `poll` or `handle_timeout`,
+    /// which a caller waiting on this makes at once.
     #[must_use]
     #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.link.deadline(&self.config)
+        self.link.deadline(&self.config, self.now)
     }
 
     /// Time has passed; `poll` calls this itself with its `now`. What is due at `now` happens: a
@@ -363,6 +365,7 @@ impl Driver {
     /// is closed (1006); a client that waited long enough for the server to close may close the
     /// transport itself (S8). The close event comes at the next `poll`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.link.arm(now, &self.config);
         let Some(deadline) = self.poll_timeout() else {
             return;
         };
@@ -389,12 +392,11 @@ impl Driver {
         }
     }
 
-    /// Notes the time: arms the timers entered before the first poll, and handles those now due.
+    /// Notes the time: arms the timers entered without it (before the first poll, or by `close`), and
+    /// handles those now due.
     #[inline]
     fn start_clocks(&mut self, now: Instant) {
-        if self.now.is_none() {
-            self.link.arm(now, &self.config);
-        }
+        self.link.arm(now, &self.config);
         self.now = Some(now);
         if self.poll_timeout().is_some_and(|deadline| now >= deadline) {
             self.handle_timeout(now);

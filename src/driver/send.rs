@@ -90,7 +90,9 @@ impl Driver {
     /// empty payload) and `reason` (at most 123 bytes), and moves to [`State::Closing`](super::State).
     /// The close event comes when the peer's close frame arrives, or with 1006 when it has not arrived
     /// by the closing deadline ([`Config::with_close_timeout`](crate::Config::with_close_timeout),
-    /// counted from the `now` of the latest `poll`). Codes that must not be sent are refused (F17).
+    /// counted from the `now` of the next `poll` or `handle_timeout`; until then
+    /// [`poll_timeout`](super::Driver::poll_timeout) returns the latest `now`, so that a caller waiting
+    /// on it tells the driver the time at once). Codes that must not be sent are refused (F17).
     pub fn close<T, R>(
         &mut self,
         tx: &mut TxRing<T>,
@@ -120,7 +122,9 @@ impl Driver {
         self.try_write_control(tx, rng, OpCode::Close, written(&payload, len))?;
         self.link = Link::Closing {
             announced,
-            deadline: Timer::after(self.now, self.config.close_timeout()),
+            // Counted from the next `now` the driver is told, not the latest: that may be long past
+            // when the application closes (a client that sent for a while without polling).
+            deadline: Timer::Unset,
         };
         Ok(())
     }

@@ -15,7 +15,8 @@ use crate::time::Instant;
 pub(super) enum Timer {
     /// No deadline.
     Off,
-    /// A deadline armed at the first `poll`, counted from its `now` (the state was entered before any).
+    /// A deadline armed when the driver is next told the time (`poll`, `handle_timeout`), counted
+    /// from that `now`: the state was entered by an application call, which knows no time.
     Unset,
     /// The deadline.
     At(Instant),
@@ -30,10 +31,13 @@ impl Timer {
         }
     }
 
-    pub(super) fn at(self) -> Option<Instant> {
+    /// When the timer wants the driver called: its deadline; for an unset one `now`, the latest time
+    /// the driver was told (none before the first), so that the caller tells it the time at once.
+    pub(super) fn at(self, now: Option<Instant>) -> Option<Instant> {
         match self {
             Timer::At(t) => Some(t),
-            _ => None,
+            Timer::Unset => now,
+            Timer::Off => None,
         }
     }
 }
@@ -152,23 +156,25 @@ impl Link {
         }
     }
 
-    /// The next instant at which a timer of this state fires.
+    /// The next instant at which a timer of this state fires (`now`, the latest time the driver was
+    /// told, for a timer not armed yet).
     #[inline]
-    pub(super) fn deadline(&self, config: &Config) -> Option<Instant> {
+    pub(super) fn deadline(&self, config: &Config, now: Option<Instant>) -> Option<Instant> {
         // Open first, on its own: every poll of an open connection asks (a test and a branch, not a
         // jump through a table).
         if let Link::Open { keepalive, .. } = self {
             return keepalive.deadline(config);
         }
         match self {
-            Link::Connecting { deadline, .. } | Link::Closing { deadline, .. } => deadline.at(),
+            Link::Connecting { deadline, .. } | Link::Closing { deadline, .. } => deadline.at(now),
             Link::Open { keepalive, .. } => keepalive.deadline(config),
-            Link::Closed { transport } => transport.at(),
+            Link::Closed { transport } => transport.at(now),
             Link::Ended { .. } => None,
         }
     }
 
-    /// Arms the timers entered before the first poll, now that `now` is known.
+    /// Arms the timers entered without knowing the time (before the first poll, or by an application
+    /// call), now that `now` is known.
     pub(super) fn arm(&mut self, now: Instant, config: &Config) {
         match self {
             Link::Connecting { deadline, .. } if *deadline == Timer::Unset => {

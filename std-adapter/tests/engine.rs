@@ -204,6 +204,9 @@ fn a_silent_peer_is_closed_at_the_close_deadline() {
     // S4: our close is not answered: 1006 after close_timeout, and the transport may close.
     let mut pair = Pair::new(false);
     pair.server.close(None, "").unwrap();
+    // Due at once: the deadline is counted from the next time the engine is told (1 s here).
+    assert_eq!(pair.server.poll_timeout(), Some(Instant::from_secs(1)));
+    assert!(pair.server.next_event(Instant::from_secs(1)).is_none());
     let deadline = pair.server.poll_timeout().unwrap();
     assert_eq!(deadline, Instant::from_secs(6));
     assert!(pair.server.next_event(Instant::from_millis(5999)).is_none());
