@@ -134,6 +134,14 @@ struct Inner<S> {
     /// A read error met after bytes were read in the same call: reported by the next read, once
     /// those bytes are handled.
     read_error: Option<io::Error>,
+    /// Bytes were written and not yet flushed (a flush that returned `Pending` is tried again).
+    unflushed: bool,
+    /// The task reading the stream: woken when the writer half changes what its timers wait for
+    /// (a close it sent arms the closing deadline).
+    reader: Option<Waker>,
+    /// Once the connection has ended: how long its last output may wait for a peer that does not
+    /// read (the close timeout), allocated only then.
+    linger: Option<Pin<Box<Sleep>>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
@@ -154,6 +162,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 Poll::Ready(Ok(n)) => {
                     self.engine.consume_output(n);
                     wrote = true;
+                    self.unflushed = true;
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
@@ -169,9 +178,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             for waker in self.write_waiters.drain(..) {
                 waker.wake();
             }
+        }
+        if self.unflushed {
             ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+            self.unflushed = false;
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// The peer does not take our output. The timers still run — keepalive ends a peer that stays
+    /// silent, the closing deadline a close it never answers — and once the connection has ended its
+    /// last output waits at most the close timeout (no wait after a timeout: the peer is gone), then
+    /// is dropped so that the stream can end. Ready when something changed.
+    fn poll_stalled(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.done {
+            return self.poll_timer(cx);
+        }
+        if !self.engine.timed_out() {
+            let wait = self.engine.options().close_timeout;
+            let linger = self
+                .linger
+                .get_or_insert_with(|| Box::pin(::tokio::time::sleep(wait)));
+            ready!(linger.as_mut().poll(cx));
+        }
+        self.engine.discard_output();
+        Poll::Ready(())
+    }
+
+    /// Wakes the task reading the stream (see `reader`).
+    fn wake_reader(&self) {
+        if let Some(reader) = &self.reader {
+            reader.wake_by_ref();
+        }
     }
 
     /// Ready when the engine's next deadline has passed (then handled); pending until it.
@@ -181,13 +219,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             return Poll::Pending;
         };
         let wait = Duration::from_millis(deadline.saturating_since(self.now()).millis());
-        let when = ::tokio::time::Instant::now() + wait;
-        match &mut self.timer {
-            Some(timer) if timer.deadline() <= when && !timer.is_elapsed() => {}
-            Some(timer) => timer.as_mut().reset(when),
-            None => self.timer = Some(Box::pin(::tokio::time::sleep_until(when))),
-        }
-        if let Some(timer) = &mut self.timer {
+        // Due by the engine's clock: handled now. (Waiting on a sleep reset to "now" again at every
+        // wake could chase the timer wheel's next tick for good.)
+        if !wait.is_zero() {
+            let when = ::tokio::time::Instant::now() + wait;
+            let timer = match &mut self.timer {
+                Some(timer) if timer.deadline() <= when && !timer.is_elapsed() => timer,
+                Some(timer) => {
+                    timer.as_mut().reset(when);
+                    timer
+                }
+                None => self
+                    .timer
+                    .insert(Box::pin(::tokio::time::sleep_until(when))),
+            };
             ready!(timer.as_mut().poll(cx));
         }
         self.timer = None;
@@ -238,6 +283,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     }
 
     fn poll_next_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Item, Error>>> {
+        if !self
+            .reader
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            self.reader = Some(cx.waker().clone());
+        }
         loop {
             if !self.done {
                 let now = self.now();
@@ -263,7 +315,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             // over the high-water mark, nothing more is read.
             match self.poll_write_out(cx) {
                 Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(Error::Io(e)))),
-                Poll::Pending if self.done || !self.engine.wants_read() => return Poll::Pending,
+                Poll::Pending if self.done || !self.engine.wants_read() => {
+                    ready!(self.poll_stalled(cx));
+                    continue;
+                }
                 _ => {}
             }
             if self.done {
@@ -328,13 +383,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     }
 
     fn start_send(&mut self, item: Item) -> Result<(), Error> {
-        match item {
+        let sent = match item {
             Item::Message(message) => self.engine.send(message),
             Item::Ping(payload) => self.engine.ping(&payload),
             Item::Pong(payload) => self.engine.pong(&payload),
-            Item::Close(event) => self.engine.close(Some(event.code), &event.reason),
-        }
-        .map_err(Error::WebSocket)
+            Item::Close(event) => self.close(event.code, &event.reason),
+        };
+        sent.map_err(Error::WebSocket)
+    }
+
+    /// Starts the closing handshake; a split reader is woken to run the closing deadline.
+    fn close(&mut self, code: u16, reason: &str) -> Result<(), engine::Error> {
+        self.engine.close(Some(code), reason)?;
+        self.wake_reader();
+        Ok(())
     }
 }
 
@@ -359,6 +421,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 shut: false,
                 write_waiters: Vec::new(),
                 read_error: None,
+                unflushed: false,
+                reader: None,
+                linger: None,
             },
         }
     }
@@ -485,7 +550,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// sink and read the stream to its end instead. Returns the close event.
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<CloseEvent, Error> {
         if self.inner.engine.state() == State::Open {
-            self.inner.engine.close(Some(code), reason)?;
+            self.inner.close(code, reason)?;
         }
         std::future::poll_fn(|cx| {
             loop {
@@ -590,7 +655,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketStream<S> {
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let inner = &mut self.get_mut().inner;
         if inner.engine.state() == State::Open {
-            inner.engine.close(Some(1000), "")?;
+            inner.close(1000, "")?;
         }
         inner.poll_write_out(cx).map_err(Error::Io)
     }
@@ -671,7 +736,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketWriter<S> {
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let mut inner = lock(&self.shared);
         if inner.engine.state() == State::Open {
-            inner.engine.close(Some(1000), "")?;
+            inner.close(1000, "")?;
         }
         inner.poll_write_out(cx).map_err(Error::Io)
     }

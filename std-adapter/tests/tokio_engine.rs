@@ -256,6 +256,61 @@ async fn graceful_close_gives_up_on_a_silent_peer() {
     silent.abort();
 }
 
+#[tokio::test]
+async fn a_split_writers_close_arms_the_readers_closing_deadline() {
+    // S4 with split halves: the writer closes; the reader, waiting on a silent peer, runs the closing
+    // deadline and ends with 1006 — it is woken to arm it, rather than waiting for input for good.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let head = read_head(&mut socket).await;
+        let key = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let answer = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            AcceptKey::for_key(key.as_bytes()).as_str()
+        );
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let io = TcpStream::connect(addr).await.unwrap();
+    let options = Options::new().close_timeout(Duration::from_millis(250));
+    let ws = connect(io, &format!("ws://{addr}/"), options, |_| {})
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = ws.split();
+    let reading = tokio::spawn(async move {
+        let mut last = None;
+        while let Some(item) = reader.next().await {
+            last = Some(item.unwrap());
+        }
+        last
+    });
+    // The reader is parked on the socket before the writer closes.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    writer
+        .send(Item::Close(CloseEvent {
+            code: 1000,
+            reason: String::new(),
+        }))
+        .await
+        .unwrap();
+    let last = tokio::time::timeout(Duration::from_secs(5), reading)
+        .await
+        .expect("the reader ends at the closing deadline")
+        .unwrap();
+    assert!(
+        matches!(last, Some(Item::Close(CloseEvent { code: 1006, .. }))),
+        "{last:?}"
+    );
+    silent.abort();
+}
+
 #[test]
 fn two_thousand_concurrent_connections() {
     // 2,000 connections open at once on a multi-thread runtime: each echoes one message and closes.
@@ -546,5 +601,130 @@ async fn a_read_error_while_reading_on_is_reported_not_lost() {
     match ws.next().await {
         Some(Err(e)) => assert!(format!("{e:?}").contains("ConnectionReset"), "{e:?}"),
         other => panic!("{other:?}"),
+    }
+}
+
+/// A masked client ping frame with a 125-byte payload (RFC 6455 §5.5.2).
+fn masked_ping() -> Vec<u8> {
+    let mut frame = vec![0x89, 0x80 | 125, 1, 2, 3, 4];
+    frame.extend((0..125u8).map(|i| i ^ [1, 2, 3, 4][usize::from(i) % 4]));
+    frame
+}
+
+#[tokio::test]
+async fn a_peer_that_floods_pings_and_never_reads_is_closed_by_keepalive() {
+    // Bounded memory and time under any peer: the client floods pings and never reads a pong. Once our
+    // output passes the high-water mark reading stops; the timers still run, so keepalive closes the
+    // peer (1006) and the stream ends, its unsent output dropped — rather than a task pinned for good.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let flood = tokio::spawn(async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut socket = socket.connect(addr).await.unwrap();
+        socket.write_all(REQUEST).await.unwrap();
+        let ping = masked_ping().repeat(256);
+        // Until our writes block (the server stopped reading), then silence, never reading.
+        while tokio::time::timeout(Duration::from_millis(500), socket.write_all(&ping))
+            .await
+            .is_ok()
+        {}
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(socket);
+    });
+    let (socket, _) = listener.accept().await.unwrap();
+    let options = Options::new()
+        .ping_interval(Some(Duration::from_millis(300)))
+        .pong_timeout(Duration::from_millis(300));
+    let mut ws = accept(socket, options, |_| {}).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        let mut last = None;
+        while let Some(item) = ws.next().await {
+            last = Some(item.unwrap());
+        }
+        last
+    })
+    .await
+    .expect("the stream ends although the peer never reads");
+    match ended {
+        Some(Item::Close(CloseEvent { code: 1006, .. })) => {}
+        other => panic!("{other:?}"),
+    }
+    flood.abort();
+}
+
+/// A transport whose flush finishes only on every second call (a TLS stream or a `BufWriter` under
+/// backpressure does this); it counts the bytes written since the last finished flush. Reads give the
+/// request, then wait for good.
+struct SlowFlush {
+    request: Option<Vec<u8>>,
+    unflushed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    flushes: u32,
+}
+
+impl tokio::io::AsyncRead for SlowFlush {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.request.take() {
+            Some(bytes) => {
+                buf.put_slice(&bytes);
+                std::task::Poll::Ready(Ok(()))
+            }
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for SlowFlush {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.unflushed
+            .fetch_add(buf.len(), std::sync::atomic::Ordering::SeqCst);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.flushes += 1;
+        if self.flushes % 2 == 1 {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        self.unflushed.store(0, std::sync::atomic::Ordering::SeqCst);
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn a_flush_that_is_pending_is_finished_before_send_returns() {
+    // `Sink::poll_flush` is Ready only once the transport's own flush finished: the end of a sent
+    // message never sits in a TLS or buffered writer until the next write.
+    let unflushed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let io = SlowFlush {
+        request: Some(REQUEST.to_vec()),
+        unflushed: unflushed.clone(),
+        flushes: 0,
+    };
+    let mut ws = accept(io, Options::new(), |_| {}).await.unwrap();
+    for text in ["one", "two", "three"] {
+        ws.send(Message::Text(text.into())).await.unwrap();
+        assert_eq!(
+            unflushed.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "{text}"
+        );
     }
 }

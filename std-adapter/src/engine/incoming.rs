@@ -213,8 +213,11 @@ impl Engine {
             if self.closed_reported {
                 return None;
             }
-            if self.tx.len() > self.limits.high_water {
-                // Backpressure: the peer does not read what we send; stop reading it.
+            if self.tx.len() > self.limits.high_water
+                && self.core.state() != websocket_driver::State::Closed
+            {
+                // Backpressure: the peer does not read what we send; stop reading it. A connection
+                // that ended meanwhile (a timer) still gives its close event.
                 return None;
             }
             self.buffers_for_poll();

@@ -469,6 +469,19 @@ impl Engine {
         self.core.handle_timeout(now);
     }
 
+    /// Whether the connection ended because a timer ran out (handshake, keepalive, closing deadline):
+    /// the peer is gone or does not answer, so output still queued need not wait for it.
+    pub fn timed_out(&self) -> bool {
+        self.core.timeout().is_some()
+    }
+
+    /// Drops the output not yet written: for a connection that ended while its peer stopped reading
+    /// (see [`timed_out`](Self::timed_out)), whose transport is closed next.
+    pub fn discard_output(&mut self) {
+        let n = self.tx.len();
+        self.consume_output(n);
+    }
+
     /// The caller has nothing to read right now: the buffers are released if they are empty, so an idle
     /// connection holds no buffer at all.
     pub fn idle(&mut self) {
