@@ -52,7 +52,7 @@
 //! loop {
 //!     let (socket, _) = listener.accept().await?;
 //!     tokio::spawn(async move {
-//!         let options = Options::new().ping_interval(Some(std::time::Duration::from_secs(30)));
+//!         let options = Options::new(); // a 10 s handshake timeout and 30 s keepalive by default
 //!         let mut ws = accept(socket, options, |engine| {
 //!             engine.add_extension(Box::new(PermessageDeflate::new()));
 //!         })
@@ -108,8 +108,9 @@
 //! - **Defaults.** `blocking::serve` drops a handshake not completed in 10 s (a slowloris peer holds a
 //!   thread that long at most), pings a connection silent for 30 s and closes it (1006) if it stays
 //!   silent 20 s more, and answers a connection over the cap (1024) with 503 — see
-//!   [`ServeOptions`](crate::blocking::ServeOptions). Elsewhere the handshake timeout and keepalive are
-//!   off unless set in [`Options`]; the closing handshake is bounded by `close_timeout` (5 s) everywhere.
+//!   [`ServeOptions`](crate::blocking::ServeOptions). These timers are [`Options`]' defaults, so the
+//!   tokio and hyper faces have them too; the closing handshake is bounded by `close_timeout` (5 s). A
+//!   peer that stops reading stops our reading, and keepalive then ends it.
 //! - **Limits.** A request or response head is at most 8 KiB and 64 header lines (431 otherwise); a
 //!   message at most `max_length` (2^26 − 1 bytes; 1009 otherwise), checked from the frame header
 //!   before the payload is buffered and again after inflating (no decompression bomb); control frames

@@ -26,14 +26,16 @@ pub struct Options {
     pub receive_buffer: usize,
     /// Transmit ring size: larger messages are written straight to the socket (default 64 KiB).
     pub transmit_buffer: usize,
-    /// Fail an opening handshake that has not completed this long after it started (default none,
-    /// as in the original; at most 2^32 − 1 ms).
+    /// Fail an opening handshake that has not completed this long after it started (default 10 s: a
+    /// slowloris peer holds a connection that long at most; `None` waits for ever, as the original
+    /// did; at most 2^32 − 1 ms).
     pub handshake_timeout: Option<Duration>,
     /// How long the closing may take: the wait for the peer's close frame (then 1006) and a client's
     /// wait for the server to close the transport (RFC 6455 §7.1.1, behaviour S4, S8; default 5 s).
     pub close_timeout: Duration,
     /// Keepalive (RFC 6455 §5.5.2): after this long without hearing from the peer a ping is sent, and a
-    /// peer still silent `pong_timeout` later is closed (1006). Default none.
+    /// peer still silent `pong_timeout` later is closed (1006). Default 30 s, so that a dead or hostile
+    /// peer (one that stops reading, say) never holds a connection for good; `None` turns it off.
     pub ping_interval: Option<Duration>,
     /// How long a peer may stay silent after a keepalive ping fell due (default 20 s).
     pub pong_timeout: Duration,
@@ -53,9 +55,9 @@ impl Default for Options {
             secure: false,
             receive_buffer: 64 * 1024,
             transmit_buffer: 64 * 1024,
-            handshake_timeout: None,
+            handshake_timeout: Some(Duration::from_secs(10)),
             close_timeout: Duration::from_secs(5),
-            ping_interval: None,
+            ping_interval: Some(Duration::from_secs(30)),
             pong_timeout: Duration::from_secs(20),
             require_host: true,
         }

@@ -19,7 +19,7 @@
 //! loop {
 //!     let (socket, _) = listener.accept().await?;
 //!     tokio::spawn(async move {
-//!         let options = Options::new().ping_interval(Some(std::time::Duration::from_secs(30)));
+//!         let options = Options::new(); // a 10 s handshake timeout and 30 s keepalive by default
 //!         let mut ws = accept(socket, options, |engine| {
 //!             engine.add_extension(Box::new(PermessageDeflate::new()));
 //!         })

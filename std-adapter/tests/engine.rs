@@ -453,3 +453,25 @@ fn reads_end_where_a_large_frame_ends() {
         ]
     );
 }
+
+#[test]
+fn timers_are_on_by_default() {
+    // Safe defaults (DESIGN §4) on every face, from `Options`: a 10 s handshake deadline, then
+    // keepalive — a ping after 30 s of silence, and 1006 if the peer stays silent 20 s more.
+    let mut server = Engine::server(Options::new());
+    assert!(server.next_event(Instant::from_secs(1)).is_none());
+    assert_eq!(server.poll_timeout(), Some(Instant::from_secs(11)));
+    let mut pair = Pair::new(false);
+    assert_eq!(pair.server.poll_timeout(), Some(Instant::from_secs(31)));
+    assert!(pair.server.next_event(Instant::from_secs(31)).is_none());
+    assert_eq!(
+        &pair.server.output()[..2],
+        [0x89, 0x00],
+        "the keepalive ping"
+    );
+    assert_eq!(pair.server.poll_timeout(), Some(Instant::from_secs(51)));
+    match pair.server.next_event(Instant::from_secs(51)) {
+        Some(Event::Close(CloseEvent { code: 1006, .. })) => {}
+        other => panic!("{other:?}"),
+    }
+}

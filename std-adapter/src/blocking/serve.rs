@@ -20,10 +20,11 @@ use crate::engine::{Decision, Engine, RequestHead};
 pub struct ServeOptions {
     /// Each connection's options (subprotocols, limits, …).
     pub options: Options,
-    /// A handshake not completed within this is dropped (default 10 s): a slowloris peer holds a thread
-    /// for at most this long. Overrides `options.handshake_timeout`.
+    /// A handshake not completed within this is dropped (default: the options', 10 s unless changed):
+    /// a slowloris peer holds a thread for at most this long. Overrides `options.handshake_timeout`.
     pub handshake_timeout: Option<Duration>,
-    /// Keepalive (RFC 6455 §5.5.2): after this much silence a ping is sent (default 30 s) …
+    /// Keepalive (RFC 6455 §5.5.2): after this much silence a ping is sent (default: the options',
+    /// 30 s unless changed) …
     pub ping_interval: Option<Duration>,
     /// … and a peer silent this long after it is closed with 1006 (default: the options' 20 s).
     pub pong_timeout: Duration,
@@ -33,12 +34,12 @@ pub struct ServeOptions {
 }
 
 impl ServeOptions {
-    /// The safe defaults around `options`: its own handshake timeout and keepalive when it sets them,
-    /// else 10 s and a 30 s ping interval.
+    /// The safe defaults around `options`: its handshake timeout and keepalive (on by default in
+    /// [`Options`]), and a cap of 1024 connections.
     pub fn new(options: Options) -> Self {
         ServeOptions {
-            handshake_timeout: options.handshake_timeout.or(Some(Duration::from_secs(10))),
-            ping_interval: options.ping_interval.or(Some(Duration::from_secs(30))),
+            handshake_timeout: options.handshake_timeout,
+            ping_interval: options.ping_interval,
             pong_timeout: options.pong_timeout,
             max_connections: 1024,
             options,
