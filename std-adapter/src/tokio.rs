@@ -116,6 +116,58 @@ impl From<engine::Error> for Error {
 /// The application's decision on a request, in `accept_with`.
 type Decide<'a> = Box<dyn FnOnce(&RequestHead) -> Decision + Send + 'a>;
 
+/// The tasks waiting for the transport to take our output. The transport keeps one waker per
+/// direction, and after a split both the reader (automatic replies) and the writer write: it is given
+/// one waker that wakes them all, so that neither waits on a wake that went to the other.
+#[derive(Default)]
+struct WriteWaiters(Mutex<Vec<Waker>>);
+
+impl WriteWaiters {
+    fn list(&self) -> MutexGuard<'_, Vec<Waker>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait(&self, waker: &Waker) {
+        let mut list = self.list();
+        if !list.iter().any(|w| w.will_wake(waker)) {
+            list.push(waker.clone());
+        }
+    }
+
+    fn forget(&self, waker: &Waker) {
+        self.list().retain(|w| !w.will_wake(waker));
+    }
+
+    fn wake_all(&self) {
+        let waiting = std::mem::take(&mut *self.list());
+        for waker in waiting {
+            waker.wake();
+        }
+    }
+
+    /// Wakes every waiting task but `me`, which stays listed.
+    fn wake_others(&self, me: &Waker) {
+        let waiting = std::mem::take(&mut *self.list());
+        for waker in waiting {
+            if waker.will_wake(me) {
+                self.list().push(waker);
+            } else {
+                waker.wake();
+            }
+        }
+    }
+}
+
+impl std::task::Wake for WriteWaiters {
+    fn wake(self: Arc<Self>) {
+        self.wake_all();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wake_all();
+    }
+}
+
 /// The connection's state, shared by the reader and the writer after a split.
 struct Inner<S> {
     engine: Engine,
@@ -130,7 +182,9 @@ struct Inner<S> {
     /// The write half was shut down.
     shut: bool,
     /// Tasks waiting for the transport to take our output (the reader and the writer may both wait).
-    write_waiters: Vec<Waker>,
+    write_waiters: Arc<WriteWaiters>,
+    /// The waker the transport gets for writing: it wakes every task in `write_waiters`.
+    write_waker: Waker,
     /// A read error met after bytes were read in the same call: reported by the next read, once
     /// those bytes are handled.
     read_error: Option<io::Error>,
@@ -151,7 +205,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     /// Writes the engine's output; `Ready` once it is all written and flushed.
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut wrote = false;
+        if self.engine.output().is_empty() && !self.unflushed {
+            return Poll::Ready(Ok(()));
+        }
+        // Listed before the transport is polled, so that a wake between its `Pending` and here is not
+        // lost; taken off again when this call finishes.
+        self.write_waiters.wait(cx.waker());
+        let waker = self.write_waker.clone();
+        let before = self.engine.buffered_amount();
+        let result = self.poll_write_all(&mut Context::from_waker(&waker));
+        if self.engine.buffered_amount() < before {
+            // What was written may be another task's (a split writer's message): it looks again.
+            self.write_waiters.wake_others(cx.waker());
+        }
+        if result.is_ready() {
+            self.write_waiters.forget(cx.waker());
+        }
+        result
+    }
+
+    /// [`poll_write_out`](Self::poll_write_out) with the transport's context.
+    fn poll_write_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             let out = self.engine.output();
             if out.is_empty() {
@@ -161,22 +235,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     self.engine.consume_output(n);
-                    wrote = true;
                     self.unflushed = true;
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {
-                    // The transport keeps one waker per direction: remember every task that waits.
-                    if !self.write_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                        self.write_waiters.push(cx.waker().clone());
-                    }
-                    return Poll::Pending;
-                }
-            }
-        }
-        if wrote {
-            for waker in self.write_waiters.drain(..) {
-                waker.wake();
+                Poll::Pending => return Poll::Pending,
             }
         }
         if self.unflushed {
@@ -409,6 +471,7 @@ pub struct WebSocketStream<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     fn new(engine: Engine, io: S) -> Self {
+        let write_waiters = Arc::new(WriteWaiters::default());
         WebSocketStream {
             inner: Inner {
                 engine,
@@ -419,7 +482,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 close_item: None,
                 close: None,
                 shut: false,
-                write_waiters: Vec::new(),
+                write_waker: Waker::from(write_waiters.clone()),
+                write_waiters,
                 read_error: None,
                 unflushed: false,
                 reader: None,

@@ -728,3 +728,61 @@ async fn a_flush_that_is_pending_is_finished_before_send_returns() {
         );
     }
 }
+
+#[tokio::test]
+async fn split_halves_on_both_ends_send_large_messages_at_once() {
+    // Full duplex (RFC 6455 §1.1): both ends split, both writers send 16 MiB in 4 MiB messages at the
+    // same time, both readers read. Reading must not stop because our own messages are queued — only
+    // replies the peer made us queue (pongs, the close echo) count against the high-water mark —
+    // or the two ends wait on each other for good.
+    const MESSAGES: usize = 4;
+    const SIZE: usize = 4 << 20;
+    async fn both_ways<S>(ws: websocket_driver_std::tokio::WebSocketStream<S>, tag: u8) -> usize
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut reader, mut writer) = ws.split();
+        let writing = tokio::spawn(async move {
+            for i in 0..MESSAGES {
+                let data = vec![tag ^ i as u8; SIZE];
+                writer
+                    .send(Item::Message(Message::Binary(data)))
+                    .await
+                    .unwrap();
+            }
+            writer
+        });
+        let mut got = 0;
+        while got < MESSAGES {
+            match reader.next().await.unwrap().unwrap() {
+                Item::Message(Message::Binary(data)) => {
+                    assert_eq!(data.len(), SIZE);
+                    got += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        writing.await.unwrap();
+        got
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = Options::new().max_length(SIZE as u64);
+    let server_options = options.clone();
+    let server = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let ws = accept(socket, server_options, |_| {}).await.unwrap();
+        both_ways(ws, 0x55).await
+    });
+    let io = TcpStream::connect(addr).await.unwrap();
+    let ws = connect(io, &format!("ws://{addr}/"), options, |_| {})
+        .await
+        .unwrap();
+    let client = tokio::spawn(both_ways(ws, 0xaa));
+    let (server, client) = tokio::time::timeout(Duration::from_secs(60), async {
+        (server.await.unwrap(), client.await.unwrap())
+    })
+    .await
+    .expect("neither end waits on the other for good");
+    assert_eq!((server, client), (MESSAGES, MESSAGES));
+}

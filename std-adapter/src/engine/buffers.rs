@@ -26,7 +26,8 @@ pub struct Limits {
     /// The receive buffer never grows past this (`Options::receive_buffer`); larger messages arrive from
     /// the core in chunks and are assembled once.
     pub max_read: usize,
-    /// Output above this many bytes stops reading (`Options::transmit_buffer`).
+    /// Replies the peer made us queue (pongs, the close echo) above this many bytes stop reading
+    /// (`Options::transmit_buffer`).
     pub high_water: usize,
     /// The receive buffer while an HTTP head is read: heads up to this size are accepted (H7).
     pub head: usize,
@@ -116,6 +117,7 @@ impl Engine {
     /// released.
     pub fn consume_output(&mut self, n: usize) {
         self.tx.consume(n);
+        self.replies.written(n);
         if self.tx.is_empty() && self.tx.capacity() > TX_KEEP {
             let _ = self.tx.swap_storage(Vec::new());
         }

@@ -213,17 +213,21 @@ impl Engine {
             if self.closed_reported {
                 return None;
             }
-            if self.tx.len() > self.limits.high_water
+            if self.replies_over_high_water()
                 && self.core.state() != websocket_driver::State::Closed
             {
-                // Backpressure: the peer does not read what we send; stop reading it. A connection
-                // that ended meanwhile (a timer) still gives its close event.
+                // Backpressure: the peer does not read the replies it caused; stop reading it. A
+                // connection that ended meanwhile (a timer) still gives its close event.
                 return None;
             }
             self.buffers_for_poll();
+            // What `poll` queues is the peer's doing: pongs, the close echo.
+            let before = self.replies.sent() + self.tx.len() as u64;
             let polled = self
                 .core
                 .poll(&mut self.rx, &mut self.tx, &mut self.masks, now);
+            let after = self.replies.sent() + self.tx.len() as u64;
+            self.replies.queued(before, after);
             let got = match polled {
                 Ok(None) => {
                     self.shrink_rx();

@@ -12,16 +12,18 @@
 //! - The receive buffer is released when the caller says the connection is idle ([`Engine::idle`]), and
 //!   grows on demand only up to [`Limits::max_read`]; a message larger than that arrives from the core in
 //!   chunks and is assembled once, up to `max_length`.
-//! - Output the peer causes (pongs, the close echo) is bounded: once the output passes
-//!   [`Limits::high_water`], `next_event` stops reading input and [`wants_read`](Engine::wants_read) is
+//! - Output the peer causes (pongs, the close echo) is bounded: once more than [`Limits::high_water`]
+//!   of it is unwritten, `next_event` stops reading input and [`wants_read`](Engine::wants_read) is
 //!   false until the caller has written it out. Output the application causes (sends) is the
-//!   application's to bound, with [`buffered_amount`](Engine::buffered_amount).
+//!   application's to bound, with [`buffered_amount`](Engine::buffered_amount); it never stops
+//!   reading, so two ends sending large messages at once from split halves do not wait on each other.
 
 mod accept;
 mod buffers;
 mod client_upgrade;
 mod incoming;
 mod outgoing;
+mod replies;
 mod upgrade;
 
 use std::collections::VecDeque;
@@ -227,6 +229,8 @@ pub struct Engine {
     response_headers: Vec<(String, String)>,
     started: bool,
     closed_reported: bool,
+    /// The automatic replies among the output: only they stop reading.
+    replies: replies::Replies,
 }
 
 impl fmt::Debug for Engine {
@@ -282,6 +286,7 @@ impl Engine {
             response_headers: Vec::new(),
             started: false,
             closed_reported: false,
+            replies: replies::Replies::default(),
         }
     }
 
@@ -446,10 +451,16 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether the caller should read more input now: the connection is not closed, and the output is
-    /// under the high-water mark (the peer reads what we send).
+    /// Whether the caller should read more input now: the connection is not closed, and the replies
+    /// the peer made us queue (pongs, the close echo) are under the high-water mark — a peer that
+    /// does not read them stops our reading. The application's own messages never stop reading.
     pub fn wants_read(&self) -> bool {
-        self.core.state() != State::Closed && self.tx.len() <= self.limits.high_water
+        self.core.state() != State::Closed && !self.replies_over_high_water()
+    }
+
+    /// Whether the unwritten replies are over the high-water mark.
+    fn replies_over_high_water(&self) -> bool {
+        self.replies.unsent() > self.limits.high_water as u64
     }
 
     /// Whether the transport should be closed now: the closing handshake is over (S8), or the connection
