@@ -475,3 +475,14 @@ fn timers_are_on_by_default() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_close_queued_before_open_is_checked_at_once() {
+    // S2, F17: a client's close before open is queued, but one that could never be sent is refused
+    // now rather than lost at open.
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    client.start().unwrap();
+    assert!(client.close(Some(1006), "").is_err());
+    assert!(client.close(Some(1000), &"x".repeat(124)).is_err());
+    assert!(client.close(Some(4000), "later").is_ok());
+}

@@ -282,6 +282,92 @@ fn a_reader_and_a_writer_on_two_threads() {
     writing.join().unwrap();
 }
 
+#[test]
+fn split_connections_on_both_ends_send_large_messages_at_once() {
+    // Full duplex with blocking split halves on both ends: each writer thread sends 16 MiB in 4 MiB
+    // messages while its reader reads the other's. A writer blocked on a full socket must not stop
+    // its own reader (it holds no lock the reader needs), or the two ends wait on each other for good.
+    const MESSAGES: usize = 4;
+    const SIZE: usize = 4 << 20;
+    fn both_ways(connection: Connection<TcpStream>, tag: u8) -> usize {
+        let (mut reader, writer) = connection.split().unwrap();
+        let writing = thread::spawn(move || {
+            for i in 0..MESSAGES {
+                writer
+                    .send(Message::Binary(vec![tag ^ i as u8; SIZE]))
+                    .unwrap();
+            }
+            writer
+        });
+        let mut got = 0;
+        while got < MESSAGES {
+            match reader.recv().unwrap() {
+                Some(Incoming::Message(Message::Binary(data))) => {
+                    assert_eq!(data.len(), SIZE);
+                    got += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        writing.join().unwrap();
+        got
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let options = Options::new().max_length(SIZE as u64);
+    let (done_tx, done) = mpsc::channel();
+    let server_options = options.clone();
+    thread::spawn(move || {
+        let _ = serve(
+            listener,
+            server_options,
+            |_| {},
+            move |connection: Connection<TcpStream>| {
+                let _ = done_tx.send(both_ways(connection, 0x55));
+            },
+            |_, _, _| {},
+        );
+    });
+    let client = Connection::connect(&format!("ws://127.0.0.1:{port}/"), options, |_| {}).unwrap();
+    let client = thread::spawn(move || both_ways(client, 0xaa));
+    let server = done
+        .recv_timeout(Duration::from_secs(60))
+        .expect("neither end waits on the other for good");
+    assert_eq!((server, client.join().unwrap()), (MESSAGES, MESSAGES));
+}
+
+#[test]
+fn a_close_that_cannot_be_sent_is_an_error() {
+    // S4, F17 (blocking): a code that may not be sent or a reason over 123 bytes is refused with
+    // `InvalidInput` and nothing is sent (the connection stays open); closing twice is `NotConnected`.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let _ = serve(listener, Options::new(), |_| {}, echo, |_, _, _| {});
+    });
+    let mut client =
+        Connection::connect(&format!("ws://127.0.0.1:{port}/"), Options::new(), |_| {}).unwrap();
+    for (code, reason) in [
+        (1005, String::new()),
+        (1006, String::new()),
+        (1000, "x".repeat(124)),
+    ] {
+        let e = client.close(code, &reason).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{code}");
+    }
+    client.send(Message::Text("still open".into())).unwrap();
+    assert_eq!(
+        client.recv().unwrap(),
+        Some(Incoming::Message(Message::Text("still open".into())))
+    );
+    client.close(1000, "bye").unwrap();
+    assert_eq!(
+        client.close(1000, "").unwrap_err().kind(),
+        std::io::ErrorKind::NotConnected
+    );
+    assert!(matches!(client.recv().unwrap(), Some(Incoming::Close(c)) if c.code == 1000));
+}
+
 #[allow(dead_code)]
 #[path = "../examples/chat.rs"]
 mod chat;

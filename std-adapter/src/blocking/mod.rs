@@ -82,6 +82,20 @@ fn incoming(event: Event) -> Option<Incoming> {
     })
 }
 
+/// A refused send as an I/O error: the caller's mistake (a payload, code or reason that may not be
+/// sent) is `InvalidInput`; a connection that is not open is `NotConnected`.
+fn send_error(e: crate::engine::Error) -> io::Error {
+    let kind = match e {
+        crate::engine::Error::Send(
+            websocket_driver::SendError::Closed | websocket_driver::SendError::NotOpen,
+        )
+        | crate::engine::Error::Closed => io::ErrorKind::NotConnected,
+        crate::engine::Error::Send(_) => io::ErrorKind::InvalidInput,
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, e)
+}
+
 /// Writes everything `engine` has queued to `out`, blocking, then flushes.
 fn write_output(engine: &mut Engine, out: &mut impl Write) -> io::Result<()> {
     let mut wrote = false;
@@ -279,20 +293,26 @@ impl<S: Read + Write> Connection<S> {
     pub fn send(&mut self, message: impl Into<Message>) -> io::Result<()> {
         let sent = self.engine.send(message.into());
         self.write_out()?;
-        sent.map_err(|e| io::Error::new(io::ErrorKind::NotConnected, e))
+        sent.map_err(send_error)
     }
 
     /// Sends a ping.
     pub fn ping(&mut self, payload: &[u8]) -> io::Result<()> {
         let sent = self.engine.ping(payload);
         self.write_out()?;
-        sent.map_err(|e| io::Error::new(io::ErrorKind::NotConnected, e))
+        sent.map_err(send_error)
     }
 
     /// Starts the closing handshake; keep calling [`recv`](Self::recv) until it returns the close.
+    ///
+    /// # Errors
+    ///
+    /// A code that may not be sent (F17: 1005, 1006, 1015, …) or a reason over 123 bytes is
+    /// `InvalidInput`, and nothing is sent; a connection already closing or closed is `NotConnected`.
     pub fn close(&mut self, code: u16, reason: &str) -> io::Result<()> {
-        let _ = self.engine.close(Some(code), reason);
-        self.write_out()
+        let closed = self.engine.close(Some(code), reason);
+        self.write_out()?;
+        closed.map_err(send_error)
     }
 
     /// The engine, for its getters (`protocol`, `version`, `state`, `status`, `headers`).

@@ -1,12 +1,15 @@
 //! A blocking connection split into a [`Reader`] and a [`Writer`] for two threads (RFC 6455 is full duplex).
 //!
-//! The reader blocks in `read` without holding anything; the engine and the write side of the socket are
-//! shared behind a lock taken only to hand bytes in, take events, and write output — so automatic pongs
-//! and the close echo go out while only the reader runs, and a message is sent while the reader waits.
+//! The reader blocks in `read` without holding anything. The engine is shared behind a lock taken only to
+//! hand bytes in, take events and queue sends — never across a blocking write — and the socket's write
+//! side behind a second one: whoever holds it writes the engine's output. A writer holds it from queuing
+//! a message until it is written, so its blocking write never stops the reader (two ends sending large
+//! messages at once would wait on each other); the reader writes automatic pongs and the close echo
+//! itself when the write side is free, and leaves them to the writer's loop when it is not.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant as StdInstant};
 
 use websocket_driver::{Instant, State};
@@ -15,11 +18,9 @@ use super::{Connection, Incoming};
 use crate::engine::Engine;
 use crate::{CloseEvent, Message};
 
-/// What both halves share.
+/// The engine, shared by both halves.
 struct Shared {
     engine: Engine,
-    /// The socket's write side (a clone of the reader's).
-    out: TcpStream,
     epoch: StdInstant,
 }
 
@@ -27,9 +28,35 @@ impl Shared {
     fn now(&self) -> Instant {
         Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
     }
+}
 
-    fn write_out(&mut self) -> io::Result<()> {
-        super::write_output(&mut self.engine, &mut self.out)
+/// The socket's write side (a clone of the reader's), and the chunk being written.
+struct Out {
+    stream: TcpStream,
+    chunk: Vec<u8>,
+}
+
+/// At most this much output is copied out of the engine for one write.
+const CHUNK: usize = 64 * 1024;
+
+/// Writes the engine's output through `out`, which the caller holds. The engine's lock is taken only
+/// to copy a chunk and to count it written. `out` is released under the engine's lock once nothing is
+/// left, so a reply queued meanwhile is either written here or finds the write side free.
+fn drain(shared: &Mutex<Shared>, mut out: MutexGuard<'_, Out>) -> io::Result<()> {
+    loop {
+        let engine = lock(shared);
+        let bytes = engine.engine.output();
+        if bytes.is_empty() {
+            drop(out);
+            return Ok(());
+        }
+        let n = bytes.len().min(CHUNK);
+        let Out { stream, chunk } = &mut *out;
+        chunk.clear();
+        chunk.extend_from_slice(&bytes[..n]);
+        drop(engine);
+        stream.write_all(chunk)?;
+        lock(shared).engine.consume_output(n);
     }
 }
 
@@ -37,9 +64,10 @@ impl Shared {
 /// writes the automatic replies and runs the timers (keepalive, closing deadline).
 pub struct Reader {
     shared: Arc<Mutex<Shared>>,
+    out: Arc<Mutex<Out>>,
     stream: TcpStream,
     buf: Vec<u8>,
-    /// Bytes read that the engine did not take yet (its output was over the high-water mark).
+    /// Bytes read that the engine did not take yet (its replies were over the high-water mark).
     unread: Vec<u8>,
     closed: bool,
     eof: bool,
@@ -49,31 +77,35 @@ pub struct Reader {
 #[derive(Clone)]
 pub struct Writer {
     shared: Arc<Mutex<Shared>>,
+    out: Arc<Mutex<Out>>,
 }
 
-fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Connection<TcpStream> {
     /// Splits the connection into a reader and a writer for two threads.
     pub fn split(self) -> io::Result<(Reader, Writer)> {
-        let out = self.stream.try_clone()?;
+        let out = Arc::new(Mutex::new(Out {
+            stream: self.stream.try_clone()?,
+            chunk: Vec::new(),
+        }));
         let shared = Arc::new(Mutex::new(Shared {
             engine: self.engine,
-            out,
             epoch: self.epoch,
         }));
         Ok((
             Reader {
                 shared: shared.clone(),
+                out: out.clone(),
                 stream: self.stream,
                 buf: vec![0; 16 * 1024],
                 unread: Vec::new(),
                 closed: self.closed,
                 eof: self.eof,
             },
-            Writer { shared },
+            Writer { shared, out },
         ))
     }
 }
@@ -98,7 +130,21 @@ impl Reader {
                 }
                 let now = shared.now();
                 let event = shared.engine.next_event(now);
-                shared.write_out()?;
+                // Replies go out now unless a writer holds the write side: its loop takes them.
+                let out = if shared.engine.buffered_amount() == 0 {
+                    None
+                } else {
+                    match self.out.try_lock() {
+                        Ok(out) => Some(out),
+                        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                        Err(TryLockError::WouldBlock) => None,
+                    }
+                };
+                if let Some(out) = out {
+                    drop(shared);
+                    drain(&self.shared, out)?;
+                    shared = lock(&self.shared);
+                }
                 if let Some(event) = event {
                     let Some(item) = super::incoming(event) else {
                         continue;
@@ -154,27 +200,37 @@ impl Reader {
 }
 
 impl Writer {
+    /// Queues with `send` while holding the write side, then writes everything out: nothing the
+    /// application sends is left for the reader to write.
+    fn write(
+        &self,
+        send: impl FnOnce(&mut Engine) -> Result<(), crate::engine::Error>,
+    ) -> io::Result<()> {
+        let out = lock(&self.out);
+        let sent = send(&mut lock(&self.shared).engine);
+        drain(&self.shared, out)?;
+        sent.map_err(super::send_error)
+    }
+
     /// Sends a message.
     pub fn send(&self, message: impl Into<Message>) -> io::Result<()> {
-        let mut shared = lock(&self.shared);
-        let sent = shared.engine.send(message.into());
-        shared.write_out()?;
-        sent.map_err(|e| io::Error::new(io::ErrorKind::NotConnected, e))
+        let message = message.into();
+        self.write(|engine| engine.send(message))
     }
 
     /// Sends a ping.
     pub fn ping(&self, payload: &[u8]) -> io::Result<()> {
-        let mut shared = lock(&self.shared);
-        let sent = shared.engine.ping(payload);
-        shared.write_out()?;
-        sent.map_err(|e| io::Error::new(io::ErrorKind::NotConnected, e))
+        self.write(|engine| engine.ping(payload))
     }
 
     /// Starts the closing handshake; the reader returns the close when the peer answers (or after the
     /// close timeout, with 1006).
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::close`](super::Connection::close): a code that may not be sent or a reason
+    /// over 123 bytes (`InvalidInput`), a connection already closing or closed (`NotConnected`).
     pub fn close(&self, code: u16, reason: &str) -> io::Result<()> {
-        let mut shared = lock(&self.shared);
-        let _ = shared.engine.close(Some(code), reason);
-        shared.write_out()
+        self.write(|engine| engine.close(Some(code), reason))
     }
 }

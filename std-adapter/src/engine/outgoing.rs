@@ -73,15 +73,20 @@ impl Engine {
     /// comes with the peer's close, or with 1006 after the close timeout. A client that started its
     /// handshake queues it until open; before that, the connection closes at once (S3).
     pub fn close(&mut self, code: Option<u16>, reason: &str) -> Result<(), Error> {
+        let code = CloseCode(code.unwrap_or(1000));
         if self.core.state() == State::Connecting
             && self.started
             && self.core.role() == websocket_driver::Role::Client
         {
-            self.queue.push_back(Queued::Close(code, reason.to_owned()));
+            // Checked now (F17), as it would be when open: a close that could never be sent is an
+            // error here, not lost at open.
+            websocket_driver::wire::close::emit_close(Some(code), reason, &mut [0; 125])
+                .map_err(Error::Send)?;
+            self.queue
+                .push_back(Queued::Close(Some(code.0), reason.to_owned()));
             return Ok(());
         }
-        let code = Some(CloseCode(code.unwrap_or(1000)));
-        self.write(|core, tx, masks| core.close(tx, masks, code, reason))
+        self.write(|core, tx, masks| core.close(tx, masks, Some(code), reason))
     }
 
     /// Fails the connection from here (an extension's error, X4): the close frame, then the error and
