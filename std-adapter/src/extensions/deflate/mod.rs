@@ -3,9 +3,10 @@
 //! This module holds [`PermessageDeflate`] (the options of the original Ruby/Node `permessage-deflate`
 //! extension), the negotiation of RFC 7692 §7.1 for both roles, and the session that compresses outgoing
 //! and inflates incoming messages (through `codec`). It must never agree to parameters RFC 7692 forbids
-//! (repeated or unknown parameters, window bits outside 8..=15, `client_max_window_bits` without a value in
-//! a response), never agree to *compress* with an 8-bit window (zlib cannot; such an offer or response is
-//! declined), and never inflate past the caller's `max_length`.
+//! (repeated or unknown parameters, window bits outside 8..=15 or with leading zeroes,
+//! `client_max_window_bits` without a value in a response), never agree to *compress* with an 8-bit
+//! window (zlib cannot; such an offer or response is declined), and never inflate past the caller's
+//! `max_length`.
 //!
 //! # Memory per connection
 //!
@@ -256,17 +257,15 @@ fn bits_value(bits: u8) -> ParamValue {
     ParamValue::Value(bits.to_string())
 }
 
-/// Window bits from a parameter value: `1*DIGIT` in 8..=15 (RFC 7692 §7.1.2.1, §7.1.2.2).
+/// Window bits from a parameter value: "a decimal integer value without leading zeroes between 8 to 15"
+/// (RFC 7692 §7.1.2.1, §7.1.2.2), so `9` but not `09` or `010`. `None` makes the offer declined or the
+/// response refused (RFC 7692 §5).
 fn parse_bits(value: &str) -> Option<u8> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    match value.as_bytes() {
+        [d @ b'8'..=b'9'] => Some(d - b'0'),
+        [b'1', d @ b'0'..=b'5'] => Some(10 + (d - b'0')),
+        _ => None,
     }
-    let digits = value.trim_start_matches('0');
-    if digits.len() > 2 {
-        return None;
-    }
-    let bits = digits.parse::<u8>().unwrap_or(0);
-    (8..=MAX_BITS).contains(&bits).then_some(bits)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
