@@ -25,6 +25,12 @@
 //! With `*_no_context_takeover` the state is reset after each message, not freed; [`Session::close`] frees
 //! it.
 //!
+//! When the peer takes over context, the decompressor side also keeps a copy of the last 2^bits bytes it
+//! inflated (32 KiB at 15 bits, 4 KiB at 12; grown as messages arrive, so less until that much has come):
+//! zlib forgets its window when a message ends its stream with a final block (RFC 7692 §7.2.3.4), and the
+//! copy gives it back for the next message (§7.2.2). It costs a copy of each message's last 2^bits bytes;
+//! without context takeover from the peer it is never allocated.
+//!
 //! Small windows cost time rather than memory: zlib slides its window (and rescans the whole hash table)
 //! every 2^bits bytes, so on text a 9-bit compressor ran at about 64 MB/s where 12 and 15 bits ran at about
 //! 200 MB/s (release build, one core); inflating runs at 0.8–3 GB/s.
