@@ -27,9 +27,13 @@
 //! |---|---|
 //! | no extension | 824 B (the engine struct; no buffer is held while idle) |
 //! | permessage-deflate, the server's default answer (`server_no_context_takeover; client_no_context_takeover`) | 1.7 KB (codec state is freed after each message) |
-//! | permessage-deflate, `server_no_context_takeover` only (the client keeps its context) | 48 KB (a decompressor) |
-//! | permessage-deflate with context takeover both ways, 12-bit windows | 307 KiB |
-//! | permessage-deflate with context takeover both ways, 15-bit windows | 419 KiB |
+//! | permessage-deflate, `server_no_context_takeover` only (the client keeps its context) | 49 KB (a decompressor and the kept window) |
+//! | permessage-deflate with context takeover both ways, 12-bit windows | 308 KiB |
+//! | permessage-deflate with context takeover both ways, 15-bit windows | 420 KiB |
+//!
+//! Where the client keeps its context, the server also keeps the last 2^bits bytes it inflated (the window,
+//! restored after a final DEFLATE block, RFC 7692 §7.2.3.4): 1.2 KB above, after one 1.2 KB message; up to
+//! 32 KiB with 15-bit windows once that much has arrived.
 //!
 //! While a message is received the receive buffer grows up to `Options::receive_buffer` (a larger
 //! message arrives in chunks and is assembled once); output the peer causes stays under

@@ -3,8 +3,9 @@
 //! This module holds the compressor and decompressor of one connection (raw DEFLATE, RFC 1951, through
 //! `flate2` on `zlib-rs`); inflated text is checked as it comes out with the core's incremental
 //! [`Utf8Validator`] (RFC 6455 §8.1). It must never inflate more than `max_length + 1` bytes of one
-//! message, never hold a whole invalid text message before refusing it, and never compress with a window
-//! the agreement does not allow (nor an 8-bit one, which zlib cannot make).
+//! message, never hold a whole invalid text message before refusing it, never compress with a window
+//! the agreement does not allow (nor an 8-bit one, which zlib cannot make), and never lose the peer's
+//! window when a final block (RFC 7692 §7.2.3.4) ends zlib's stream.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use websocket_driver::utf8::Utf8Validator;
@@ -18,6 +19,11 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// The first and the largest output step while inflating, in bytes.
 const MIN_STEP: usize = 4 * 1024;
 const MAX_STEP: usize = 256 * 1024;
+
+/// A message may end a DEFLATE stream (a final block, RFC 7692 §7.2.3.4) with more payload after it
+/// twice, and once more per this many bytes it inflates: each such end costs a window restore of up to
+/// 32 KiB.
+const STREAM_OUTPUT: usize = 4 * 1024;
 
 #[cfg(test)]
 thread_local! {
@@ -110,6 +116,9 @@ pub(crate) struct Inflater {
     bits: u8,
     /// The peer does not take over context: start every message afresh (RFC 7692 §7.1.1).
     reset: bool,
+    /// Under context takeover: the last 2^bits bytes inflated, to restore the window after a final
+    /// block. Unused (never allocated) otherwise.
+    history: History,
 }
 
 impl Inflater {
@@ -119,14 +128,22 @@ impl Inflater {
             state: None,
             bits,
             reset,
+            history: History::new(1 << bits),
         }
     }
 
     /// Inflates one message payload with `00 00 ff ff` appended (RFC 7692 §7.2.2). Stops with 1009 once
     /// more than `max_length` bytes come out (having inflated at most `max_length + 1`), with 1007 as soon
     /// as a text message's output is not UTF-8 (RFC 6455 §8.1; checked after each output step of 4 to
-    /// 256 KiB), with 1010 on corrupt DEFLATE data. After an error the stream state is unspecified: the
-    /// connection is to be failed.
+    /// 256 KiB), with 1010 on corrupt DEFLATE data.
+    ///
+    /// A final block (BFINAL, RFC 7692 §7.2.3.4) ends zlib's stream. Payload after it is inflated as a
+    /// new stream that starts with the same window (RFC 7692 §7.2.2), e.g. the `00` that, with the
+    /// appended octets, makes an empty stored block; a message that ends with a final block leaves the
+    /// decompressor ready for the next message with that window, unless the peer takes over no context.
+    /// Beyond two, a message may hold one final block followed by more payload per [`STREAM_OUTPUT`]
+    /// bytes it inflates (else 1010), which keeps the cost of restoring windows in proportion to the
+    /// output. After an error the stream state is unspecified: the connection is to be failed.
     pub(crate) fn inflate(
         &mut self,
         payload: &[u8],
@@ -142,74 +159,236 @@ impl Inflater {
         let d = self
             .state
             .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
-        let limit = max_length.saturating_add(1);
-        let mut utf8 = Utf8Validator::new();
-        let mut out: Vec<u8> = Vec::new();
+        // Under context takeover the window spans messages; otherwise it is this message's output.
+        let mut history = (!self.reset).then_some(&mut self.history);
+        let mut run = Run::new(max_length, text);
+        let mut restarts = 0;
         let mut ended = false;
-        'inputs: for (input, is_tail) in [(payload, false), (&TAIL[..], true)] {
-            let mut pos = 0;
-            loop {
-                let start = out.len();
-                // At least 1: `start > max_length` returned below.
-                let remaining = usize::try_from(limit - start as u64).unwrap_or(usize::MAX);
-                let room = remaining.min(start.clamp(MIN_STEP, MAX_STEP));
-                if out.capacity() - start < room {
-                    // Grow geometrically, but never past `max_length + 1` bytes.
-                    out.reserve_exact(room.max(start).min(remaining));
-                }
-                out.resize(start + room, 0);
-                let (in0, out0) = (d.total_in(), d.total_out());
-                let status = d.decompress(&input[pos..], &mut out[start..], FlushDecompress::Sync);
-                let consumed = (d.total_in() - in0) as usize;
-                let produced = (d.total_out() - out0) as usize;
-                out.truncate(start + produced);
-                #[cfg(test)]
-                INFLATED.with(|c| {
-                    let (o, i) = c.get();
-                    c.set((o + produced as u64, i + consumed as u64));
-                });
-                pos += consumed;
-                let status = status.map_err(|_| extension_error("invalid compressed data"))?;
-                if text && utf8.feed(&out[start..]).is_err() {
-                    return Err(invalid_utf8());
-                }
-                if out.len() as u64 > max_length {
-                    return Err(ExtensionError::processing(
-                        CloseCode::TOO_BIG,
-                        "message too big",
-                    ));
-                }
-                if status == Status::StreamEnd {
-                    // A final block (RFC 7692 §7.2.3.4): the message ends here; nothing of the payload
-                    // may follow it, and the next message starts a new stream.
-                    if !is_tail && pos < input.len() {
-                        return Err(extension_error("data after the final compressed block"));
-                    }
+        'inputs: for (mut input, is_tail) in [(payload, false), (&TAIL[..], true)] {
+            while let Some(pos) = run.feed(d, input)? {
+                let rest = &input[pos..];
+                if is_tail || rest.is_empty() {
+                    // Only our `00 00 ff ff` follows the final block: the message ends with it.
                     ended = true;
                     break 'inputs;
                 }
-                if pos == input.len() && produced < room {
-                    break;
-                }
-                if consumed == 0 && produced == 0 {
+                if pos == 0 {
+                    // A stream cannot end without reading a block header: no restart loop.
                     return Err(extension_error("compressed data made no progress"));
                 }
+                if restarts > 1 + run.out.len() / STREAM_OUTPUT {
+                    return Err(extension_error("too many final blocks in one message"));
+                }
+                restarts += 1;
+                run.restart(d, history.as_deref_mut(), bits)?;
+                input = rest;
             }
         }
-        if text && utf8.finish().is_err() {
-            return Err(invalid_utf8());
-        }
+        run.finish()?;
         if self.reset {
             // The peer keeps no context: release the state until its next message.
             self.state = None;
         } else if ended {
-            d.reset(false);
+            // The next message goes on with this window (RFC 7692 §7.2.2).
+            run.restart(d, history, bits)?;
+        } else if let Some(history) = history {
+            history.push(&run.out[run.kept..]);
         }
-        Ok(out)
+        Ok(run.out)
     }
 
-    /// Frees the decompressor (RFC 7692 §7.2.2 state), e.g. when the connection closes.
+    /// Frees the decompressor (RFC 7692 §7.2.2 state) and the kept window, e.g. when the connection
+    /// closes.
     pub(crate) fn free(&mut self) {
         self.state = None;
+        self.history = History::new(1 << self.bits);
+    }
+}
+
+/// One message being inflated: its output so far, bounded by `limit`, and the UTF-8 check of a text
+/// message (RFC 6455 §8.1).
+struct Run {
+    out: Vec<u8>,
+    /// `max_length + 1`: the most that may be inflated.
+    limit: u64,
+    utf8: Option<Utf8Validator>,
+    /// `out[..kept]` is in the connection's [`History`] already.
+    kept: usize,
+}
+
+impl Run {
+    fn new(max_length: u64, text: bool) -> Self {
+        Run {
+            out: Vec::new(),
+            limit: max_length.saturating_add(1),
+            utf8: text.then(Utf8Validator::new),
+            kept: 0,
+        }
+    }
+
+    /// Inflates `input` in output steps of 4 to 256 KiB. `Some(pos)` when a final block ended the
+    /// stream after `pos` bytes of `input` (RFC 7692 §7.2.3.4), `None` when all of it went in; 1009, 1007
+    /// and 1010 as for [`Inflater::inflate`].
+    fn feed(&mut self, d: &mut Decompress, input: &[u8]) -> Result<Option<usize>, ExtensionError> {
+        let mut pos = 0;
+        loop {
+            let start = self.out.len();
+            // At least 1: `start >= limit` returned below.
+            let remaining = usize::try_from(self.limit - start as u64).unwrap_or(usize::MAX);
+            let room = remaining.min(start.clamp(MIN_STEP, MAX_STEP));
+            if self.out.capacity() - start < room {
+                // Grow geometrically, but never past `max_length + 1` bytes.
+                self.out.reserve_exact(room.max(start).min(remaining));
+            }
+            self.out.resize(start + room, 0);
+            let (in0, out0) = (d.total_in(), d.total_out());
+            let status = d.decompress(&input[pos..], &mut self.out[start..], FlushDecompress::Sync);
+            let consumed = (d.total_in() - in0) as usize;
+            let produced = (d.total_out() - out0) as usize;
+            self.out.truncate(start + produced);
+            #[cfg(test)]
+            INFLATED.with(|c| {
+                let (o, i) = c.get();
+                c.set((o + produced as u64, i + consumed as u64));
+            });
+            pos += consumed;
+            let status = status.map_err(|_| extension_error("invalid compressed data"))?;
+            if let Some(utf8) = &mut self.utf8 {
+                utf8.feed(&self.out[start..]).map_err(|_| invalid_utf8())?;
+            }
+            if self.out.len() as u64 >= self.limit {
+                return Err(ExtensionError::processing(
+                    CloseCode::TOO_BIG,
+                    "message too big",
+                ));
+            }
+            if status == Status::StreamEnd {
+                return Ok(Some(pos));
+            }
+            if pos == input.len() && produced < room {
+                return Ok(None);
+            }
+            if consumed == 0 && produced == 0 {
+                return Err(extension_error("compressed data made no progress"));
+            }
+        }
+    }
+
+    /// Starts a new stream after a final block with the window the peer compresses against (RFC 7692
+    /// §7.2.2, §7.2.3.4): the last 2^bits bytes inflated, from this message's output and, under context
+    /// takeover (`history`), the earlier messages'. zlib forgets its window when its stream ends and
+    /// `flate2` cannot read it out, so it is given back as a preset dictionary (raw inflate takes one at
+    /// any time).
+    fn restart(
+        &mut self,
+        d: &mut Decompress,
+        history: Option<&mut History>,
+        bits: u8,
+    ) -> Result<(), ExtensionError> {
+        d.reset(false);
+        let window = match history {
+            Some(history) => {
+                history.push(&self.out[self.kept..]);
+                self.kept = self.out.len();
+                history.contiguous()
+            }
+            None => &self.out[self.out.len().saturating_sub(1 << bits)..],
+        };
+        if !window.is_empty() {
+            d.set_dictionary(window)
+                .map_err(|_| extension_error("could not restore the compression window"))?;
+        }
+        Ok(())
+    }
+
+    /// The end of a text message must not cut a character (RFC 6455 §8.1).
+    fn finish(&mut self) -> Result<(), ExtensionError> {
+        match &mut self.utf8 {
+            Some(utf8) => utf8.finish().map_err(|_| invalid_utf8()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The last up to `cap` (2^bits) bytes inflated on a connection, kept under context takeover to
+/// restore the window after a final block (RFC 7692 §7.2.2). A ring, allocated on first use and grown
+/// geometrically up to `cap` bytes as output arrives (at most 32 KiB), then overwritten oldest first;
+/// bytes are never shifted except to line the ring up when a window is restored.
+#[derive(Debug)]
+struct History {
+    buf: Vec<u8>,
+    /// Where the oldest byte is once `buf` is full (0 before).
+    start: usize,
+    cap: usize,
+}
+
+impl History {
+    fn new(cap: usize) -> Self {
+        History {
+            buf: Vec::new(),
+            start: 0,
+            cap,
+        }
+    }
+
+    /// Appends `data`, keeping the last `cap` bytes; copies at most `cap` bytes.
+    fn push(&mut self, mut data: &[u8]) {
+        if data.len() >= self.cap {
+            data = &data[data.len() - self.cap..];
+            self.buf.clear();
+            self.start = 0;
+        }
+        let free = (self.cap - self.buf.len()).min(data.len());
+        if free > 0 {
+            let wanted = self.buf.len() + free;
+            if wanted > self.buf.capacity() {
+                let grown = wanted.max(2 * self.buf.capacity()).min(self.cap);
+                self.buf.reserve_exact(grown - self.buf.len());
+            }
+            self.buf.extend_from_slice(&data[..free]);
+            data = &data[free..];
+        }
+        // Full now if anything is left: overwrite the oldest bytes, wrapping at most once.
+        while !data.is_empty() {
+            let n = (self.buf.len() - self.start).min(data.len());
+            self.buf[self.start..self.start + n].copy_from_slice(&data[..n]);
+            self.start = (self.start + n) % self.buf.len();
+            data = &data[n..];
+        }
+    }
+
+    /// The kept bytes, oldest first.
+    fn contiguous(&mut self) -> &[u8] {
+        self.buf.rotate_left(self.start);
+        self.start = 0;
+        &self.buf
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::History;
+
+    #[test]
+    fn the_ring_keeps_the_last_bytes() {
+        // X5: the window kept for RFC 7692 §7.2.2 is the last `cap` bytes pushed, in order, whatever the
+        // split of the pushes, and never takes more than `cap` bytes of memory.
+        for cap in [1usize, 5, 16, 512] {
+            let mut ring = History::new(cap);
+            let mut all = Vec::new();
+            let mut x = cap as u32;
+            for step in 0..400 {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let len = (x >> 16) as usize % (3 * cap + 2);
+                let data: Vec<u8> = (0..len).map(|i| (step * 7 + i) as u8).collect();
+                ring.push(&data);
+                all.extend_from_slice(&data);
+                if step % 3 == 0 {
+                    let expected = &all[all.len().saturating_sub(cap)..];
+                    assert_eq!(ring.contiguous(), expected, "cap {cap}, step {step}");
+                }
+                assert!(ring.buf.capacity() <= cap, "cap {cap}");
+            }
+        }
     }
 }

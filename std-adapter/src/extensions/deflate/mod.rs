@@ -3,9 +3,10 @@
 //! This module holds [`PermessageDeflate`] (the options of the original Ruby/Node `permessage-deflate`
 //! extension), the negotiation of RFC 7692 §7.1 for both roles, and the session that compresses outgoing
 //! and inflates incoming messages (through `codec`). It must never agree to parameters RFC 7692 forbids
-//! (repeated or unknown parameters, window bits outside 8..=15, `client_max_window_bits` without a value in
-//! a response), never agree to *compress* with an 8-bit window (zlib cannot; such an offer or response is
-//! declined), and never inflate past the caller's `max_length`.
+//! (repeated or unknown parameters, window bits outside 8..=15 or with leading zeroes,
+//! `client_max_window_bits` without a value in a response), never agree to *compress* with an 8-bit
+//! window (zlib cannot; such an offer or response is declined), and never inflate past the caller's
+//! `max_length`.
 //!
 //! # Memory per connection
 //!
@@ -23,6 +24,12 @@
 //! decompressor's is a 32 KiB window plus tables whatever the window bits (`zlib-rs` sizes it for 15).
 //! With `*_no_context_takeover` the state is reset after each message, not freed; [`Session::close`] frees
 //! it.
+//!
+//! When the peer takes over context, the decompressor side also keeps a copy of the last 2^bits bytes it
+//! inflated (32 KiB at 15 bits, 4 KiB at 12; grown as messages arrive, so less until that much has come):
+//! zlib forgets its window when a message ends its stream with a final block (RFC 7692 §7.2.3.4), and the
+//! copy gives it back for the next message (§7.2.2). It costs a copy of each message's last 2^bits bytes;
+//! without context takeover from the peer it is never allocated.
 //!
 //! Small windows cost time rather than memory: zlib slides its window (and rescans the whole hash table)
 //! every 2^bits bytes, so on text a 9-bit compressor ran at about 64 MB/s where 12 and 15 bits ran at about
@@ -256,17 +263,15 @@ fn bits_value(bits: u8) -> ParamValue {
     ParamValue::Value(bits.to_string())
 }
 
-/// Window bits from a parameter value: `1*DIGIT` in 8..=15 (RFC 7692 §7.1.2.1, §7.1.2.2).
+/// Window bits from a parameter value: "a decimal integer value without leading zeroes between 8 to 15"
+/// (RFC 7692 §7.1.2.1, §7.1.2.2), so `9` but not `09` or `010`. `None` makes the offer declined or the
+/// response refused (RFC 7692 §5).
 fn parse_bits(value: &str) -> Option<u8> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    match value.as_bytes() {
+        [d @ b'8'..=b'9'] => Some(d - b'0'),
+        [b'1', d @ b'0'..=b'5'] => Some(10 + (d - b'0')),
+        _ => None,
     }
-    let digits = value.trim_start_matches('0');
-    if digits.len() > 2 {
-        return None;
-    }
-    let bits = digits.parse::<u8>().unwrap_or(0);
-    (8..=MAX_BITS).contains(&bits).then_some(bits)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -75,10 +75,24 @@ fn offers_and_responses() {
             "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
             Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover"),
         ),
+        // X5: "a decimal integer value without leading zeroes" (RFC 7692 §7.1.2.1, §7.1.2.2); an offer
+        // with another spelling is declined (§5) and the next offer is taken.
+        (pd(), "permessage-deflate; server_max_window_bits=010", None),
         (
             pd(),
-            "permessage-deflate; server_max_window_bits=010",
-            Some("permessage-deflate; server_max_window_bits=10"),
+            "permessage-deflate; server_max_window_bits=\"010\"",
+            None,
+        ),
+        (pd(), "permessage-deflate; client_max_window_bits=09", None),
+        (
+            pd(),
+            "permessage-deflate; client_max_window_bits=\"09\"",
+            None,
+        ),
+        (
+            pd(),
+            "permessage-deflate; server_max_window_bits=010, permessage-deflate; server_max_window_bits=9",
+            Some("permessage-deflate; server_max_window_bits=9"),
         ),
         (
             pd(),
@@ -151,6 +165,19 @@ fn client_checks_the_response() {
         (pd(), "permessage-deflate; client_max_window_bits", false),
         (pd(), "permessage-deflate; server_max_window_bits", false),
         (pd(), "permessage-deflate; server_max_window_bits=16", false),
+        // X5: a value with leading zeroes is invalid (RFC 7692 §7.1.2.1, §7.1.2.2): the client fails
+        // the connection (§5).
+        (pd(), "permessage-deflate; client_max_window_bits=09", false),
+        (
+            pd(),
+            "permessage-deflate; client_max_window_bits=\"09\"",
+            false,
+        ),
+        (
+            pd(),
+            "permessage-deflate; server_max_window_bits=010",
+            false,
+        ),
         (pd(), "permessage-deflate; foo=1", false),
         (
             pd(),

@@ -1,5 +1,5 @@
-//! permessage-deflate unit tests (checklist X4, X5): vectors, context takeover, limits, UTF-8, bombs;
-//! the negotiation tests are in `negotiation_tests.rs`.
+//! permessage-deflate unit tests (checklist X4, X5): vectors, context takeover, limits, UTF-8, bombs,
+//! final blocks; the negotiation tests are in `negotiation_tests.rs`.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 
@@ -299,16 +299,176 @@ fn empty_messages_both_ways() {
     }
 }
 
+/// "Hello" as a final block (RFC 7692 §7.2.3.4), and one `00` octet that makes the appended `00 00 ff ff`
+/// an empty stored block; without it, as zlib's `Finish` makes it.
+const FINAL_HELLO: &[u8] = &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+const FINAL_HELLO_SHORT: &[u8] = &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+
+/// What a sender that keeps its context makes of `data` after sending `before`: a raw compressor with
+/// the last 2^bits bytes of `before` as its window, ending with a final block (`Finish`, RFC 7692
+/// §7.2.3.4) or a sync flush whose `00 00 ff ff` is removed (§7.2.1).
+fn compressed_after(before: &[u8], data: &[u8], bits: u8, finish: bool) -> Vec<u8> {
+    let mut z = Compress::new_with_window_bits(Compression::best(), false, bits);
+    let window = &before[before.len().saturating_sub(1 << bits)..];
+    if !window.is_empty() {
+        z.set_dictionary(window).unwrap();
+    }
+    let mut out = Vec::with_capacity(data.len() + 64);
+    let flush = if finish {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    z.compress_vec(data, &mut out, flush).unwrap();
+    assert_eq!(z.total_in(), data.len() as u64);
+    if !finish {
+        assert!(out.ends_with(&[0, 0, 0xff, 0xff]));
+        out.truncate(out.len() - 4);
+    }
+    out
+}
+
+/// `len` letters with little repetition, so that a copy of a part of them is a back-reference.
+fn letters(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed;
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            b'a' + (x >> 24) as u8 % 26
+        })
+        .collect()
+}
+
+#[test]
+fn rfc_final_block_example() {
+    // X5: RFC 7692 §7.2.3.4, frame `c1 08 f3 48 cd c9 c9 07 00 00` is "Hello" (the final block, then the
+    // empty stored block the appended octets complete), with and without context takeover.
+    for options in [takeover(), PermessageDeflate::new()] {
+        let mut s = server_from(options, "permessage-deflate");
+        let msg = compressed(FINAL_HELLO, DataKind::Text);
+        assert_eq!(
+            frame(&msg),
+            [0xc1, 0x08, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                s.process_incoming(msg.clone(), 10).unwrap(),
+                Message::text("Hello")
+            );
+        }
+    }
+}
+
+#[test]
+fn final_block_keeps_the_window() {
+    // X5: RFC 7692 §7.2.2, §7.2.3.4: after a message that ends with a final block, the next one may
+    // refer back into it (`f2 00 11 00 00`, the second "Hello" of §7.2.3.2).
+    for first in [FINAL_HELLO_SHORT, FINAL_HELLO] {
+        let mut s = server_from(takeover(), "permessage-deflate");
+        let msg = compressed(first, DataKind::Text);
+        assert_eq!(s.process_incoming(msg, 10).unwrap(), Message::text("Hello"));
+        for _ in 0..2 {
+            let again = compressed(HELLO_AGAIN, DataKind::Text);
+            assert_eq!(
+                s.process_incoming(again, 10).unwrap(),
+                Message::text("Hello"),
+                "{first:02x?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn data_after_a_final_block_in_one_message() {
+    // X5: RFC 7692 §7.2.3.4: payload after a final block is a new stream over the same window, also when
+    // the peer takes over no context (which only starts each *message* afresh, §7.1.1).
+    let payload = [FINAL_HELLO_SHORT, HELLO_AGAIN].concat();
+    for keeps in [true, false] {
+        let options = if keeps {
+            takeover()
+        } else {
+            PermessageDeflate::new()
+        };
+        let mut s = server_from(options, "permessage-deflate");
+        let msg = compressed(&payload, DataKind::Text);
+        assert_eq!(
+            s.process_incoming(msg, 10).unwrap(),
+            Message::text("HelloHello")
+        );
+        let again = s.process_incoming(compressed(HELLO_AGAIN, DataKind::Text), 10);
+        if keeps {
+            assert_eq!(again.unwrap(), Message::text("Hello"));
+        } else {
+            // X4: a reference to before the message's start is corrupt data there.
+            assert_eq!(code(again.unwrap_err()), CloseCode::MANDATORY_EXTENSION);
+        }
+    }
+}
+
+#[test]
+fn windows_across_final_blocks_and_messages() {
+    // X5: RFC 7692 §7.2.2: the window restored after a final block holds the last 2^bits bytes of all
+    // messages, here a message larger than the window, a short final one, and one that refers back past
+    // the short one into the first; then the same after a final message larger than the window.
+    for bits in [15u8, 10] {
+        let w = 1usize << bits;
+        let offer = format!("permessage-deflate; client_max_window_bits={bits}");
+        let mut s = server_from(takeover().request_max_window_bits(bits), &offer);
+        let m1 = letters(w + w / 4, 1);
+        let m3 = m1[3 * w / 4..3 * w / 4 + 100].to_vec();
+        let m4 = letters(w + w / 4, 2);
+        let m5 = m4[3 * w / 4..3 * w / 4 + 100].to_vec();
+        let messages = [
+            (m1, false),
+            (b"Hello, world".to_vec(), true),
+            (m3, false),
+            (m4, true),
+            (m5, false),
+        ];
+        let mut sent = Vec::new();
+        for (i, (data, finish)) in messages.iter().enumerate() {
+            let payload = compressed_after(&sent, data, bits, *finish);
+            if i == 2 || i == 4 {
+                assert!(payload.len() < 20, "{bits}, {i}: a back-reference");
+            }
+            let got = s.process_incoming(compressed(&payload, DataKind::Binary), MIB);
+            assert_eq!(got.unwrap().data, *data, "{bits}, message {i}");
+            sent.extend_from_slice(data);
+        }
+    }
+}
+
+#[test]
+fn final_blocks_stay_bounded() {
+    // X4, X5: many final blocks in one message: output is still capped at max_length + 1 (1009), and
+    // streams that inflate next to nothing are refused after a few (1010), each costing a window restore.
+    let zeros = compressed_after(&[], &vec![0u8; MIB as usize], 15, true);
+    let bomb = zeros.repeat(64);
+    let mut s = server_from(takeover(), "permessage-deflate");
+    inflated_counts();
+    let err = s
+        .process_incoming(compressed(&bomb, DataKind::Binary), 4 * MIB)
+        .unwrap_err();
+    assert_eq!(code(err), CloseCode::TOO_BIG);
+    assert!(inflated_counts().0 <= 4 * MIB + 1);
+
+    // `03 00`: an empty final block. Three streams with more payload after two of them are allowed.
+    let empty_final = [0x03, 0x00];
+    let mut s = server_from(takeover(), "permessage-deflate");
+    let msg = compressed(&empty_final.repeat(3), DataKind::Binary);
+    assert_eq!(s.process_incoming(msg, 10).unwrap(), Message::binary(""));
+    let msg = compressed(&empty_final.repeat(1000), DataKind::Binary);
+    assert_eq!(
+        code(s.process_incoming(msg, 10).unwrap_err()),
+        CloseCode::MANDATORY_EXTENSION
+    );
+}
+
 #[test]
 fn final_blocks_and_corrupt_data() {
-    // X4, X5: RFC 7692 §7.2.3.4 BFINAL messages; corrupt data is 1010.
-    let finished = |data: &[u8]| {
-        let mut z = Compress::new_with_window_bits(Compression::default(), false, 15);
-        let mut out = Vec::with_capacity(data.len() + 64);
-        z.compress_vec(data, &mut out, FlushCompress::Finish)
-            .unwrap();
-        out
-    };
+    // X4, X5: RFC 7692 §7.2.3.4 BFINAL messages; corrupt data is 1010, also after a final block.
+    let finished = |data: &[u8]| compressed_after(&[], data, 15, true);
+    assert_eq!(finished(b"Hello"), FINAL_HELLO_SHORT);
     let mut s = server_from(takeover(), "permessage-deflate");
     for _ in 0..2 {
         let msg = s
@@ -319,17 +479,22 @@ fn final_blocks_and_corrupt_data() {
     let mut trailing = finished(b"Hello");
     trailing.push(0);
     assert_eq!(
-        code(
-            s.process_incoming(compressed(&trailing, DataKind::Text), 10)
-                .unwrap_err()
-        ),
-        CloseCode::MANDATORY_EXTENSION
+        s.process_incoming(compressed(&trailing, DataKind::Text), 10)
+            .unwrap(),
+        Message::text("Hello")
     );
 
-    let mut s = server_from(takeover(), "permessage-deflate");
     for corrupt in [&[0xffu8, 0xff, 0xff][..], &[0x04, 0x00, 0x05, 0x00, 0xfa]] {
+        let mut s = server_from(takeover(), "permessage-deflate");
         let err = s
             .process_incoming(compressed(corrupt, DataKind::Binary), MIB)
+            .unwrap_err();
+        assert_eq!(code(err), CloseCode::MANDATORY_EXTENSION, "{corrupt:?}");
+        // The same after a final block: `ff` is a block of the reserved type 11.
+        let mut s = server_from(takeover(), "permessage-deflate");
+        let after_final = [FINAL_HELLO_SHORT, corrupt].concat();
+        let err = s
+            .process_incoming(compressed(&after_final, DataKind::Binary), MIB)
             .unwrap_err();
         assert_eq!(code(err), CloseCode::MANDATORY_EXTENSION, "{corrupt:?}");
     }
