@@ -486,3 +486,152 @@ fn a_close_queued_before_open_is_checked_at_once() {
     assert!(client.close(Some(1000), &"x".repeat(124)).is_err());
     assert!(client.close(Some(4000), "later").is_ok());
 }
+
+#[test]
+fn a_response_with_extensions_the_client_cannot_activate_fails_the_handshake_with_1002() {
+    // X2 and H9: an answer naming an extension we did not offer, or parameters our extension rejects,
+    // fails the handshake like every response check — an error, then close 1002 "Error during
+    // WebSocket handshake: …", and no close frame (the connection never opened).
+    for answer in [
+        "permessage-deflate; x=1",
+        "permessage-deflate; client_max_window_bits=09",
+        "x-unknown",
+    ] {
+        let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+        assert!(client.add_extension(Box::new(PermessageDeflate::new())));
+        client.start().unwrap();
+        let request = String::from_utf8(client.output().to_vec()).unwrap();
+        let n = client.output().len();
+        client.consume_output(n);
+        let key = request
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap();
+        let accept = websocket_driver::handshake::accept::AcceptKey::for_key(key.as_bytes());
+        let response = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Extensions: {answer}\r\n\r\n",
+            accept.as_str()
+        );
+        assert_eq!(client.receive(response.as_bytes()), response.len());
+        let mut events = Vec::new();
+        while let Some(event) = client.next_event(Instant::from_secs(1)) {
+            events.push(event);
+        }
+        assert!(matches!(events[0], Event::Error(_)), "{answer}: {events:?}");
+        match events.last() {
+            Some(Event::Close(CloseEvent { code: 1002, reason })) => {
+                assert!(
+                    reason.starts_with("Error during WebSocket handshake: "),
+                    "{reason}"
+                )
+            }
+            other => panic!("{answer}: {other:?}"),
+        }
+        assert!(client.output().is_empty(), "{answer}: no close frame");
+    }
+}
+
+/// An extension that claims no RSV bit (X1): it appends `!` to every message it sends and takes it off
+/// every message it receives, failing one that lacks it.
+struct Bang;
+
+struct BangSession;
+
+impl websocket_driver_std::Extension for Bang {
+    fn name(&self) -> &str {
+        "x-bang"
+    }
+    fn rsv(&self) -> websocket_driver::Rsv {
+        websocket_driver::Rsv::NONE
+    }
+    fn client_session(&self) -> Box<dyn websocket_driver_std::extensions::ClientSession> {
+        Box::new(BangSession)
+    }
+    fn server_session(
+        &self,
+        _offers: &[&websocket_driver_std::extensions::Params],
+    ) -> Option<Box<dyn websocket_driver_std::extensions::ServerSession>> {
+        Some(Box::new(BangSession))
+    }
+}
+
+impl websocket_driver_std::extensions::Session for BangSession {
+    fn process_incoming(
+        &mut self,
+        mut msg: websocket_driver_std::extensions::Message,
+        _max_length: u64,
+    ) -> Result<
+        websocket_driver_std::extensions::Message,
+        websocket_driver_std::extensions::ExtensionError,
+    > {
+        if msg.data.pop() != Some(b'!') {
+            return Err(
+                websocket_driver_std::extensions::ExtensionError::processing(
+                    websocket_driver::CloseCode::MANDATORY_EXTENSION,
+                    "no bang",
+                ),
+            );
+        }
+        Ok(msg)
+    }
+    fn process_outgoing(
+        &mut self,
+        mut msg: websocket_driver_std::extensions::Message,
+    ) -> Result<
+        websocket_driver_std::extensions::Message,
+        websocket_driver_std::extensions::ExtensionError,
+    > {
+        msg.data.push(b'!');
+        Ok(msg)
+    }
+    fn close(&mut self) {}
+}
+
+impl websocket_driver_std::extensions::ClientSession for BangSession {
+    fn offer(&mut self) -> Vec<websocket_driver_std::extensions::Params> {
+        vec![websocket_driver_std::extensions::Params::new()]
+    }
+    fn activate(&mut self, _params: &websocket_driver_std::extensions::Params) -> bool {
+        true
+    }
+}
+
+impl websocket_driver_std::extensions::ServerSession for BangSession {
+    fn response(&mut self) -> websocket_driver_std::extensions::Params {
+        websocket_driver_std::extensions::Params::new()
+    }
+}
+
+#[test]
+fn every_message_goes_through_an_extension_that_claims_no_rsv_bit() {
+    // X1: received messages go through the sessions (in reverse order), whatever RSV bits they carry
+    // — not only those with the extension's bits — as sent ones do.
+    let mut server = Engine::server(Options::new());
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    assert!(server.add_extension(Box::new(Bang)));
+    assert!(client.add_extension(Box::new(Bang)));
+    client.start().unwrap();
+    let now = Instant::from_secs(1);
+    let (mut server_events, mut client_events) = (Vec::new(), Vec::new());
+    pipe(&mut client, &mut server, now, &mut server_events);
+    server.accept().unwrap();
+    pipe(&mut server, &mut client, now, &mut client_events);
+    assert_eq!(client.extensions().active().collect::<Vec<_>>(), ["x-bang"]);
+    client.send(Message::Text("hi".into())).unwrap();
+    client.send(Message::Binary(vec![1, 2])).unwrap();
+    pipe(&mut client, &mut server, now, &mut server_events);
+    assert_eq!(
+        server_events[2..],
+        [
+            Event::Message(Message::Text("hi".into())),
+            Event::Message(Message::Binary(vec![1, 2]))
+        ]
+    );
+    server.send(Message::Text("back".into())).unwrap();
+    pipe(&mut server, &mut client, now, &mut client_events);
+    assert_eq!(
+        client_events.last(),
+        Some(&Event::Message(Message::Text("back".into())))
+    );
+}

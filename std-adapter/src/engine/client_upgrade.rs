@@ -90,8 +90,9 @@ impl Engine {
             .check_head(&response)
             .and_then(|()| checks.check_choice(&response, &protocols))
             .map_err(Error::Handshake)?;
+        // A failed activation fails the handshake like every H9 check (1002).
         self.activate_extensions().map_err(|e| Error::Extension {
-            code: 1010,
+            code: 1002,
             reason: format!("Error during WebSocket handshake: {e}"),
         })?;
         self.protocol = chosen.and_then(|i| self.options.protocols.get(i).cloned());

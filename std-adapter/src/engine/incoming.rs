@@ -281,6 +281,9 @@ impl Engine {
                 self.flush_queue();
                 Some(Event::Open)
             }
+            Got::Text(text) if self.extensions.has_sessions() => {
+                Some(self.message(DataKind::Text, Rsv::NONE, text.into_bytes()))
+            }
             Got::Text(text) => Some(Event::Message(Message::Text(text))),
             Got::Message(kind, rsv, data) => {
                 let event = self.message(kind, rsv, data);
@@ -299,11 +302,13 @@ impl Engine {
     }
 
     /// Client: the extensions the server chose are activated in its order (X2), then the core checks the
-    /// subprotocol against the offered list (H9); the open event (or the failure's close) follows.
+    /// subprotocol against the offered list (H9); the open event (or the failure's close) follows. A
+    /// failed activation fails the handshake like every H9 check: close 1002, no close frame (the
+    /// connection was never open).
     fn check_response(&mut self) -> Option<Event> {
         if let Err(e) = self.activate_extensions() {
             return Some(self.fail(
-                CloseCode::MANDATORY_EXTENSION,
+                CloseCode::PROTOCOL_ERROR,
                 format!("Error during WebSocket handshake: {e}"),
             ));
         }
@@ -337,10 +342,10 @@ impl Engine {
         Ok(())
     }
 
-    /// A whole message: through the extensions when it carries their bits (X1, X4, X5); compressed text
-    /// is checked as UTF-8 once inflated (F10).
+    /// A whole message: through the negotiated extensions, every one (X1: a session that claims no RSV
+    /// bit transforms messages too; X4, X5); compressed text is checked as UTF-8 once inflated (F10).
     fn message(&mut self, kind: DataKind, rsv: Rsv, data: Vec<u8>) -> Event {
-        if rsv.is_empty() {
+        if rsv.is_empty() && !self.extensions.has_sessions() {
             return Event::Message(match kind {
                 // The core checked every chunk, each ending on a char boundary: the whole is UTF-8.
                 DataKind::Text => match String::from_utf8(data) {

@@ -63,6 +63,12 @@ impl Extensions {
         self.registered.is_empty()
     }
 
+    /// Whether a session was negotiated: then every message goes through the pipeline (X1), whatever
+    /// RSV bits it carries.
+    pub fn has_sessions(&self) -> bool {
+        !self.active.is_empty()
+    }
+
     /// The names of the active sessions, in pipeline order (RFC 6455 §9.1).
     pub fn active(&self) -> impl Iterator<Item = &str> {
         self.active.iter().map(|a| a.name.as_str())
