@@ -67,9 +67,15 @@ pub fn upgrade<B>(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
+    // RFC 6455 §4.2.1: HTTP/1.1 or later (an HTTP/2 request would be an extended CONNECT, RFC 8441,
+    // which the method check refuses).
+    let minor_version = u8::from(
+        request.version() != http::Version::HTTP_10 && request.version() != http::Version::HTTP_09,
+    );
     let answer = engine.accept_upgrade(
         &method,
         &target,
+        minor_version,
         request
             .headers()
             .iter()

@@ -48,11 +48,30 @@ async fn axum_echo(mut request: Request) -> Response {
     response.into_response()
 }
 
+/// An upgrade whose `setup` sets a response header (H1) and sends a message before open (S2).
+async fn axum_greeting(mut request: Request) -> Response {
+    let setup = |engine: &mut Engine| {
+        assert!(engine.set_header("X-Greeting", "hello"));
+        engine.send(Message::Text("welcome".into())).unwrap();
+    };
+    let (response, upgrading) =
+        websocket_driver_std::hyper::upgrade(&mut request, Options::new(), setup, |_| None);
+    if let Some(upgrading) = upgrading {
+        tokio::spawn(async move {
+            let mut ws = upgrading.await.unwrap();
+            while let Some(Ok(_)) = ws.next().await {}
+        });
+    }
+    response.into_response()
+}
+
 async fn axum_server() -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        let app = Router::new().route("/", any(axum_echo));
+        let app = Router::new()
+            .route("/", any(axum_echo))
+            .route("/greet", any(axum_greeting));
         axum::serve(listener, app).await.unwrap();
     });
     addr
@@ -193,4 +212,49 @@ async fn through_hyper() {
     conversation(addr, false).await;
     conversation(addr, true).await;
     refused_origin(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_headers_and_early_sends_reach_the_client() {
+    // H1 and S2 through axum: a header set in `setup` is in the 101, and a message sent before open
+    // is the first thing the client reads.
+    let addr = axum_server().await;
+    let io = TcpStream::connect(addr).await.unwrap();
+    let mut ws = connect(io, &format!("ws://{addr}/greet"), Options::new(), |_| {})
+        .await
+        .unwrap();
+    assert!(
+        ws.driver()
+            .headers()
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("x-greeting") && v == "hello"),
+        "{:?}",
+        ws.driver().headers()
+    );
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Item::Message(Message::Text("welcome".into()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_1_0_upgrade_is_refused() {
+    // RFC 6455 §4.2.1 (H3) through hyper: the upgrade needs HTTP/1.1 or later.
+    let addr = hyper_server().await;
+    let mut socket = TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(b"GET / HTTP/1.0\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(
+        answer.starts_with("HTTP/1.0 400 Bad Request\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with("HTTP/1.1 or later is required"),
+        "{answer}"
+    );
 }

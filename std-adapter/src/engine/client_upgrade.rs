@@ -98,6 +98,8 @@ impl Engine {
         self.protocol = chosen.and_then(|i| self.options.protocols.get(i).cloned());
         self.core = Core::client_upgraded(self.options.config());
         self.core.set_allowed_rsv(self.extensions.allowed_rsv());
+        // Open at once, with no open event to flush them at: the sends made before go out now (S2).
+        self.flush_queue();
         Ok(())
     }
 }

@@ -33,13 +33,16 @@ pub enum Upgrade {
 }
 
 impl Engine {
-    /// Server: answers a request an HTTP stack parsed and upgrades itself (RFC 6455 §4.2). `decide` sees
-    /// the whole request first (`None`: accept with the options' subprotocols). On
-    /// [`Upgrade::Accept`] the engine is open: hand it the upgraded connection's bytes.
+    /// Server: answers a request an HTTP stack parsed and upgrades itself (RFC 6455 §4.2): `method`,
+    /// `target`, the minor version of its HTTP/1.x (`0` is refused, §4.2.1 asks for HTTP/1.1 or later)
+    /// and its headers. `decide` sees the whole request first (`None`: accept with the options'
+    /// subprotocols). On [`Upgrade::Accept`] the engine is open, and the sends queued before it (S2) are
+    /// in its output: hand it the upgraded connection's bytes.
     pub fn accept_upgrade<'h>(
         &mut self,
         method: &str,
         target: &str,
+        minor_version: u8,
         headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
         decide: impl FnOnce(&RequestHead) -> Option<Decision>,
     ) -> Upgrade {
@@ -47,7 +50,7 @@ impl Engine {
             .into_iter()
             .map(|(name, value)| websocket_driver::Header { name, value })
             .collect();
-        let request = Request::new(method, target, 1, &headers);
+        let request = Request::new(method, target, minor_version, &headers);
         let refuse = |status: u16, body: String| Upgrade::Refuse {
             status,
             headers: vec![("Content-Type".into(), "text/plain".into())],
@@ -121,7 +124,9 @@ impl Engine {
                 .into_iter()
                 .map(|(n, v)| (n.to_owned(), v)),
         );
-        answer.extend(extra.into_iter().filter(|(n, v)| {
+        // The application's headers (`set_header`, then the decision's), never the protocol's own (H1).
+        let custom = std::mem::take(&mut self.custom_headers);
+        answer.extend(custom.into_iter().chain(extra).filter(|(n, v)| {
             websocket_driver::handshake::is_valid_header(n, v)
                 && !n.to_ascii_lowercase().starts_with("sec-websocket-")
                 && !n.eq_ignore_ascii_case("upgrade")
@@ -132,6 +137,8 @@ impl Engine {
         self.started = true;
         self.core = Core::server_upgraded(self.options.config());
         self.core.set_allowed_rsv(self.extensions.allowed_rsv());
+        // Open at once, with no open event to flush them at: the sends made before go out now (S2).
+        self.flush_queue();
         Upgrade::Accept(answer)
     }
 }
