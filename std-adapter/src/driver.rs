@@ -17,6 +17,9 @@ use crate::handlers::Handlers;
 use crate::message::{ErrorEvent, Message};
 use crate::options::Options;
 
+/// At most this many ping callbacks wait for their pong (see [`Handle::ping`]).
+pub const MAX_PING_CALLBACKS: usize = 64;
+
 /// What runs when the pong for a ping arrives (S9).
 pub type PingCallback = Box<dyn FnOnce() + Send>;
 
@@ -356,7 +359,9 @@ impl<W: Write> Handle<W> {
     }
 
     /// Sends a ping (payload up to 125 bytes); `callback` runs once when a pong with the same payload
-    /// arrives (S9).
+    /// arrives (S9). At most [`MAX_PING_CALLBACKS`] wait: a peer may answer only the latest of several
+    /// pings (RFC 6455 §5.5.3), so beyond that the oldest is dropped without running, and all are
+    /// dropped at close.
     ///
     /// ```
     /// # use websocket_driver_std::{Driver, Options};
@@ -368,6 +373,11 @@ impl<W: Write> Handle<W> {
     pub fn ping(&mut self, payload: &[u8], callback: Option<PingCallback>) -> bool {
         let sent = self.engine.ping(payload).is_ok();
         if let (true, Some(callback)) = (sent, callback) {
+            // A peer may answer only the latest of several pings (RFC 6455 §5.5.3): callbacks whose
+            // pong never comes are dropped beyond the newest `MAX_PING_CALLBACKS`, and at close.
+            if self.pings.len() == MAX_PING_CALLBACKS {
+                drop(self.pings.remove(0));
+            }
             self.pings.push((payload.to_vec(), callback));
         }
         self.flush();
@@ -448,6 +458,10 @@ impl<W: Write> Handle<W> {
     /// Bytes queued for the socket and not yet written (the original's `bufferedAmount`).
     pub fn buffered_amount(&self) -> usize {
         self.engine.buffered_amount()
+    }
+
+    pub(crate) fn drop_ping_callbacks(&mut self) {
+        self.pings = Vec::new();
     }
 
     pub(crate) fn take_ping_callbacks(&mut self, payload: &[u8]) -> Vec<PingCallback> {

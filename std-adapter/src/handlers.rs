@@ -1,4 +1,5 @@
-//! The original's events as callbacks: `connect`, `open`, `message`, `error`, `close`, `ping`, `pong`.
+//! The original's events as callbacks: `connect`, `open`, `message`, `error`, `close`, `ping`, `pong`,
+//! and `body` (a plain HTTP request's, H6).
 //!
 //! A callback receives the driver's [`Handle`] (to send, start or close) and the event's data. Handlers
 //! never see the core; they run after the core's event was turned into owned data.
@@ -21,6 +22,7 @@ pub(crate) struct Handlers<W: Write> {
     ping: Option<Callback<W, Vec<u8>>>,
     pong: Option<Callback<W, Vec<u8>>>,
     proxy_connect: Option<Callback<W, ()>>,
+    body: Option<Callback<W, Vec<u8>>>,
 }
 
 impl<W: Write> Default for Handlers<W> {
@@ -34,6 +36,7 @@ impl<W: Write> Default for Handlers<W> {
             ping: None,
             pong: None,
             proxy_connect: None,
+            body: None,
         }
     }
 }
@@ -52,7 +55,7 @@ impl<W: Write> Handlers<W> {
                     handle.refuse(400, "Not a WebSocket request");
                 }
             },
-            Event::Body(_) => {}
+            Event::Body(bytes) => call(&mut self.body, handle, bytes),
             Event::Open => call(&mut self.open, handle, ()),
             Event::ProxyConnected => match &mut self.proxy_connect {
                 Some(f) => f(handle, ()),
@@ -69,7 +72,11 @@ impl<W: Write> Handlers<W> {
                 }
                 call(&mut self.pong, handle, payload);
             }
-            Event::Close(event) => call(&mut self.close, handle, event),
+            Event::Close(event) => {
+                // No pong comes any more: the callbacks still waiting for one are dropped.
+                handle.drop_ping_callbacks();
+                call(&mut self.close, handle, event)
+            }
             Event::Error(error) => call(
                 &mut self.error,
                 handle,
@@ -125,6 +132,11 @@ impl<W: Write> crate::Driver<W> {
     setter!(
         /// A pong arrived.
         on_pong, pong, Vec<u8>
+    );
+    setter!(
+        /// Server: bytes of the body of a request that is not an upgrade, as they arrive (H6, the
+        /// original's `rack.input`); never parsed as frames. Answer the request through the socket.
+        on_body, body, Vec<u8>
     );
     setter!(
         /// Client through a proxy: the proxy opened the tunnel (without a handler, the WebSocket handshake

@@ -125,8 +125,9 @@
 //!   `blocking::{accept_with, serve_with}`, `tokio::accept_with`, and `on_connect` +
 //!   [`Handle::decide`] in the callback API. The request's `Debug` hides `Cookie`, `Authorization` and
 //!   `Proxy-Authorization`.
-//! - **Memory per connection** is bounded by construction (table above): no face keeps an unbounded
-//!   queue, and a peer that does not read what we send stops our reading.
+//! - **Memory per connection** is bounded by construction (table above): nothing a peer sends grows a
+//!   queue without bound, and a peer that does not read the replies it causes stops our reading (what
+//!   the application sends is the application's to bound: `buffered_amount`, the sinks' `poll_ready`).
 //!
 //! | the original | here |
 //! |---|---|
@@ -160,7 +161,7 @@ mod proxy;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
-pub use driver::{Driver, Handle, PingCallback};
+pub use driver::{Driver, Handle, MAX_PING_CALLBACKS, PingCallback};
 pub use extensions::{Extension, PermessageDeflate};
 pub use message::{CloseEvent, ErrorEvent, Message};
 pub use options::Options;

@@ -321,3 +321,36 @@ Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSoc
     );
     assert_eq!(server.state(), ReadyState::Closed);
 }
+
+#[test]
+fn ping_callbacks_waiting_for_a_pong_are_bounded() {
+    // S9 with a peer that answers only some pings (RFC 6455 §5.5.3): at most MAX_PING_CALLBACKS wait;
+    // past that the oldest is dropped without running, and the rest run on their pongs.
+    let (mut client, mut server, _log) = pair(Options::new(), Options::new(), false);
+    client.start();
+    exchange(&mut client, &mut server);
+    let fired = Arc::new(Mutex::new(Vec::new()));
+    let total = websocket_driver_std::MAX_PING_CALLBACKS + 1;
+    for i in 0..total {
+        let f = fired.clone();
+        let payload = (i as u32).to_be_bytes();
+        assert!(client.ping(&payload, Some(Box::new(move || f.lock().unwrap().push(i)))));
+    }
+    exchange(&mut client, &mut server);
+    let fired = fired.lock().unwrap().clone();
+    assert_eq!(fired, (1..total).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_plain_http_requests_body_reaches_on_body() {
+    // H6 (callback API): the bytes after the head of a request that is not an upgrade are its body,
+    // handed to the application as they arrive and never parsed as frames.
+    let mut server = Driver::server(Vec::new(), Options::new());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    server.on_connect(|_, ()| {});
+    let g = got.clone();
+    server.on_body(move |_, bytes| g.lock().unwrap().extend(bytes));
+    server.parse(b"POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n\x81\x05he");
+    server.parse(b"llo wor");
+    assert_eq!(got.lock().unwrap().as_slice(), b"\x81\x05hello wor");
+}
