@@ -635,3 +635,75 @@ fn every_message_goes_through_an_extension_that_claims_no_rsv_bit() {
         Some(&Event::Message(Message::Text("back".into())))
     );
 }
+
+/// A masked client frame (RFC 6455 §5.2, §5.3) with a 16- or 64-bit length as needed.
+fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [7, 1, 9, 3];
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        n @ 0..=125 => frame.push(0x80 | n as u8),
+        n @ 126..=0xffff => {
+            frame.push(0x80 | 126);
+            frame.extend((n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend((n as u64).to_be_bytes());
+        }
+    }
+    frame.extend(key);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    frame
+}
+
+#[test]
+fn a_pre_parsed_request_keeps_all_the_bytes_read_past_its_head() {
+    // H5, H6b: an HTTP server read frames past the head — here 150 KiB, more than the receive buffer
+    // holds (64 KiB): every byte is kept, every message arrives.
+    let headers: [(&str, &[u8]); 5] = [
+        ("Host", b"a"),
+        ("Upgrade", b"websocket"),
+        ("Connection", b"Upgrade"),
+        ("Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-WebSocket-Version", b"13"),
+    ];
+    let sizes = [50_000usize, 70_000, 30_000];
+    let body: Vec<u8> = sizes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &n)| masked_frame(0x2, &vec![i as u8; n]))
+        .collect();
+    assert!(body.len() > Options::new().receive_buffer);
+    let mut server =
+        Engine::for_request(Options::new(), "GET", "/", headers, &body, Vec::new(), &[]);
+    let mut messages = Vec::new();
+    while let Some(event) = server.next_event(Instant::from_secs(1)) {
+        if let Event::Message(Message::Binary(data)) = event {
+            messages.push((data.len(), data[0]));
+        }
+    }
+    assert_eq!(messages, [(50_000, 0), (70_000, 1), (30_000, 2)]);
+}
+
+#[test]
+fn a_draft_answer_has_room_for_a_long_target() {
+    // H12 (drafts on): the 101 names the location, request target included; a 3,000-byte target
+    // still gets its answer.
+    let target = format!("/{}", "p".repeat(3000));
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nHost: example.com\r\nOrigin: http://example.com\r\n\r\n"
+    );
+    let mut server = Engine::server(Options::new().allow_drafts(true));
+    assert_eq!(server.receive(request.as_bytes()), request.len());
+    assert!(matches!(
+        server.next_event(Instant::from_secs(1)),
+        Some(Event::Connect(_))
+    ));
+    server.accept().unwrap();
+    let answer = String::from_utf8_lossy(server.output()).into_owned();
+    assert!(
+        answer.starts_with("HTTP/1.1 101 Web Socket Protocol Handshake\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains(&format!("WebSocket-Location: ws://example.com{target}\r\n")));
+}

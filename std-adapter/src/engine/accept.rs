@@ -34,14 +34,15 @@ impl Engine {
             .collect();
         let request = Request::new(method, target, 1, &headers);
         let _ = engine.answer(&request, None, None); // its events follow from `next_event`
-        let mut rest = body;
-        while !rest.is_empty() {
-            let n = engine.receive(rest);
-            rest = &rest[n..];
-            if n == 0 {
-                break;
-            }
-        }
+        // All of it, however long (H5): the receive buffer takes the whole body now — it is in memory
+        // already — and shrinks back after it is read.
+        engine.reserve_rx(body.len());
+        let taken = engine.receive(body);
+        debug_assert_eq!(
+            taken,
+            body.len(),
+            "the receive buffer was made room for the body"
+        );
         engine
     }
 
@@ -165,6 +166,8 @@ impl Engine {
                 .sum::<usize>()
             + negotiated.extensions_header.as_deref().map_or(0, str::len)
             + negotiated.protocol.as_deref().map_or(0, str::len)
+            // The drafts' location line holds the request target (H12).
+            + request.target().len()
             + request.headers().map(|h| h.value.len()).sum::<usize>();
         self.grow_tx(size);
         let chosen: Vec<&str> = negotiated.protocol.iter().map(String::as_str).collect();
@@ -194,7 +197,18 @@ impl Engine {
                 self.pending.push_back(Event::Error(error.clone()));
                 Err(error)
             }
-            Err(e) => Err(Error::Refused(e.to_string())),
+            Err(e) => {
+                // No answer could be written (it would not fit, say): the connection ends here, with
+                // its events, so that no face waits for a handshake that cannot complete.
+                let error = Error::Refused(e.to_string());
+                self.closed_reported = true;
+                self.pending.push_back(Event::Error(error.clone()));
+                self.pending.push_back(Event::Close(CloseEvent {
+                    code: 1006,
+                    reason: e.to_string(),
+                }));
+                Err(error)
+            }
         }
     }
 }

@@ -161,6 +161,15 @@ impl Engine {
         let _ = self.tx.swap_storage(vec![0; cap]);
     }
 
+    /// Makes room for `n` more bytes of input at once, past [`Limits::max_read`] if need be (a body an
+    /// HTTP server read past the head, H5); [`shrink_rx`](Self::shrink_rx) gives it back.
+    pub(super) fn reserve_rx(&mut self, n: usize) {
+        self.buffers_for_poll();
+        if self.rx.room() < n {
+            self.swap_rx(self.rx.len().saturating_add(n));
+        }
+    }
+
     fn swap_rx(&mut self, cap: usize) {
         let cap = cap.max(self.rx.len()).max(MIN_RX_CAPACITY);
         let _ = self.rx.swap_storage(vec![0; cap]);
