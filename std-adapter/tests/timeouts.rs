@@ -8,8 +8,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use websocket_driver::handshake::accept::AcceptKey;
+use websocket_driver_std::Message;
 use websocket_driver_std::Options;
-use websocket_driver_std::blocking::{Connection, Incoming, serve};
+use websocket_driver_std::blocking::{Connection, Incoming, accept, serve};
 
 /// How long the misbehaving peers below hold a connection open: far longer than the timeouts.
 const HOLD: Duration = Duration::from_secs(4);
@@ -125,4 +126,112 @@ fn server_drops_a_connection_whose_request_never_completes() {
         "the server held the connection for {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn accept_on_a_tcp_stream_runs_the_handshake_deadline() {
+    // Safe defaults outside `serve` too: `accept` on a `TcpStream` gives up on a request that never
+    // completes.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = thread::spawn(move || {
+        let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        socket.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap(); // and no more
+        thread::sleep(HOLD);
+    });
+    let (stream, _) = listener.accept().unwrap();
+    let started = Instant::now();
+    let result = accept(
+        stream,
+        Options::new().handshake_timeout(Some(TIMEOUT)),
+        |_| {},
+    );
+    assert!(result.is_err());
+    assert!(
+        started.elapsed() < WITHIN,
+        "gave up after {:?}",
+        started.elapsed()
+    );
+    client.join().unwrap();
+}
+
+#[test]
+fn the_applications_read_timeout_still_applies() {
+    // A read timeout set on the stream before it is handed over surfaces as an error from `recv`
+    // (the connection's own, longer deadline — keepalive — does not replace it), and recv goes on.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        answer_handshake(&mut socket);
+        thread::sleep(Duration::from_millis(600));
+        socket.write_all(&[0x81, 0x02, b'h', b'i']).unwrap();
+        let _ = socket.read(&mut [0u8; 1]); // until the client goes
+    });
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let url = format!("ws://127.0.0.1:{port}/");
+    let mut ws = Connection::client(stream, &url, Options::new(), |_| {}).unwrap();
+    let started = Instant::now();
+    let e = ws.recv().unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{e}"
+    );
+    assert!(started.elapsed() < WITHIN, "{:?}", started.elapsed());
+    let message = loop {
+        match ws.recv() {
+            Ok(item) => break item,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(message, Some(Incoming::Message(Message::Text("hi".into()))));
+    drop(ws);
+    server.join().unwrap();
+}
+
+#[test]
+fn a_peer_that_never_reads_cannot_hold_a_write_for_good() {
+    // A peer that takes nothing we write: a blocking send fails once it has waited as long as
+    // keepalive would (`ping_interval + pong_timeout`), instead of holding the thread for good.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let peer = thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        answer_handshake(&mut socket);
+        let _ = wait.recv_timeout(HOLD); // never reads
+    });
+    let url = format!("ws://127.0.0.1:{port}/");
+    let options = Options::new()
+        .ping_interval(Some(TIMEOUT))
+        .pong_timeout(TIMEOUT);
+    let mut ws = Connection::connect(&url, options, |_| {}).unwrap();
+    let started = Instant::now();
+    let chunk = vec![0u8; 1 << 20];
+    let failed = (0..256).find_map(|_| ws.send(Message::Binary(chunk.clone())).err());
+    let e = failed.expect("a send fails: the peer reads nothing");
+    assert!(
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{e}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(ws);
+    let _ = done.send(());
+    peer.join().unwrap();
 }

@@ -1,10 +1,11 @@
-//! Blocking I/O: a WebSocket [`Connection`] over any `Read + Write` stream (a `TcpStream`, or a TLS
-//! stream for `wss:`), [`Connection::connect`] to a URL, and [`serve`] a listener with a thread per
-//! connection.
+//! Blocking I/O: a WebSocket [`Connection`] over a `Read + Write` stream with [`Timeouts`] (a
+//! `TcpStream`, or a TLS stream for `wss:` in [`WithSocket`]), [`Connection::connect`] to a URL, and
+//! [`serve`] a listener with a thread per connection.
 //!
 //! A thin face over the connection [`Engine`]: reads go straight into the engine's receive buffer,
 //! its output is written out before the next read (so a peer that does not read blocks our writes,
-//! never our memory), and its timers bound every read. Nothing here decides anything about the protocol.
+//! never our memory, and a write that takes nothing for `ping_interval + pong_timeout` fails), and
+//! its timers bound every read. Nothing here decides anything about the protocol.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -16,10 +17,12 @@ use crate::engine::{Decision, Engine, Event, RequestHead};
 
 mod serve;
 mod split;
+mod timeouts;
 
 use crate::{CloseEvent, ErrorEvent, Message, Options};
 pub use serve::{ServeOptions, serve, serve_with};
 pub use split::{Reader, Writer};
+pub use timeouts::{Timeouts, WithSocket};
 
 /// What [`Connection::recv`] returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,14 +46,19 @@ pub struct Connection<S: Read + Write> {
     eof: bool,
     closed: bool,
     epoch: StdInstant,
-    /// Sets the stream's read timeout, for streams that have one (`TcpStream`): reads then wake for the
-    /// engine's deadlines (handshake timeout, closing deadline, keepalive, S8 close wait).
-    timer: Option<ReadTimeout<S>>,
-    /// Whether `timer` last set a timeout (cleared again once no deadline is pending).
-    timed: bool,
+    /// The stream's read timeout, for a stream that has one: reads then wake for the engine's deadlines
+    /// (handshake timeout, closing deadline, keepalive, S8 close wait).
+    clock: Option<ReadClock>,
 }
 
-type ReadTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+/// The read timeouts of a stream that has them.
+#[derive(Clone, Copy, Debug)]
+struct ReadClock {
+    /// The application's, set before the stream was handed over: it still applies, as an error.
+    user: Option<Duration>,
+    /// What the stream has now.
+    set: Option<Duration>,
+}
 
 /// What [`accept`] found on a new connection.
 pub enum Accepted<S: Read + Write> {
@@ -118,16 +126,25 @@ fn write_output(engine: &mut Engine, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-impl<S: Read + Write> Connection<S> {
-    fn new(engine: Engine, stream: S, timer: Option<ReadTimeout<S>>) -> Self {
+impl<S: Read + Write + Timeouts> Connection<S> {
+    fn new(engine: Engine, stream: S) -> Self {
+        let clock = stream
+            .read_timeout()
+            .ok()
+            .map(|user| ReadClock { user, set: user });
+        // A peer that takes nothing we write for as long as keepalive waits is gone (unless the
+        // application bounds writes itself).
+        let options = engine.options();
+        if let (Ok(None), Some(interval)) = (stream.write_timeout(), options.ping_interval) {
+            let _ = stream.set_write_timeout(Some(interval + options.pong_timeout));
+        }
         Connection {
             engine,
             stream,
             eof: false,
             closed: false,
             epoch: StdInstant::now(),
-            timer,
-            timed: false,
+            clock,
         }
     }
 
@@ -143,20 +160,10 @@ impl<S: Read + Write> Connection<S> {
         options: Options,
         setup: impl FnOnce(&mut Engine),
     ) -> io::Result<Self> {
-        Connection::client_timed(stream, url, options, setup, None)
-    }
-
-    fn client_timed(
-        stream: S,
-        url: &str,
-        options: Options,
-        setup: impl FnOnce(&mut Engine),
-        timer: Option<ReadTimeout<S>>,
-    ) -> io::Result<Self> {
         let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
         setup(&mut engine);
         let started = engine.start();
-        let mut connection = Connection::new(engine, stream, timer);
+        let mut connection = Connection::new(engine, stream);
         if let Err(e) = started {
             return Err(io::Error::other(e));
         }
@@ -203,8 +210,9 @@ impl<S: Read + Write> Connection<S> {
     /// Reads from the stream once into the engine; false at end of stream.
     ///
     /// With a deadline pending the read waits at most until it, through the stream's read timeout where
-    /// this connection can set one; a read that timed out then hands the time to the engine instead of
-    /// failing.
+    /// it has one (or the application's, when that is shorter); a read that timed out for a deadline
+    /// hands the time to the engine instead of failing, one that timed out for the application's
+    /// timeout is its error.
     fn read_some(&mut self) -> io::Result<bool> {
         let now = self.now();
         let wait = self
@@ -215,11 +223,20 @@ impl<S: Read + Write> Connection<S> {
             self.engine.handle_timeout(now);
             return Ok(true);
         }
-        if let Some(set) = self.timer
-            && (wait.is_some() || self.timed)
-        {
-            set(&self.stream, wait)?;
-            self.timed = wait.is_some();
+        // Whether a timeout of this read is a deadline's (else it is the application's).
+        let mut for_deadline = wait.is_some();
+        if let Some(clock) = &mut self.clock {
+            let want = match (wait, clock.user) {
+                (Some(wait), Some(user)) if user < wait => {
+                    for_deadline = false;
+                    Some(user)
+                }
+                (wait, user) => wait.or(user),
+            };
+            if want != clock.set {
+                self.stream.set_read_timeout(want)?;
+                clock.set = want;
+            }
         }
         let n = match self.stream.read(self.engine.read_buf()) {
             Ok(n) => n,
@@ -228,7 +245,7 @@ impl<S: Read + Write> Connection<S> {
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) && wait.is_some() =>
+                ) && for_deadline =>
             {
                 self.engine.handle_timeout(self.now());
                 return Ok(true);
@@ -243,12 +260,12 @@ impl<S: Read + Write> Connection<S> {
         Ok(true)
     }
 
-    /// The stream, with any read timeout this connection set taken off again.
+    /// The stream, with the application's read timeout (if any) back in place of this connection's.
     fn into_untimed_stream(self) -> S {
-        if let Some(set) = self.timer
-            && self.timed
+        if let Some(clock) = self.clock
+            && clock.set != clock.user
         {
-            let _ = set(&self.stream, None);
+            let _ = self.stream.set_read_timeout(clock.user);
         }
         self.stream
     }
@@ -259,8 +276,9 @@ impl<S: Read + Write> Connection<S> {
     }
 
     /// The next thing that happened, blocking until something does; `None` once the connection is closed
-    /// and everything was returned, or the stream ended. A read timeout set on the stream surfaces as
-    /// an `Err` of kind `WouldBlock` or `TimedOut`, and `recv` may be called again.
+    /// and everything was returned, or the stream ended. A read timeout set on the stream before it was
+    /// handed over surfaces as an `Err` of kind `WouldBlock` or `TimedOut`, and `recv` may be called
+    /// again; the connection's own deadlines never do.
     pub fn recv(&mut self) -> io::Result<Option<Incoming>> {
         loop {
             if self.closed {
@@ -320,7 +338,8 @@ impl<S: Read + Write> Connection<S> {
         &self.engine
     }
 
-    /// The stream, for example to set a read timeout.
+    /// The stream. Its read timeout is the connection's while it runs: set yours on the stream before
+    /// handing it over.
     pub fn stream(&self) -> &S {
         &self.stream
     }
@@ -349,50 +368,43 @@ impl Connection<TcpStream> {
                 .as_slice(),
         )?;
         stream.set_nodelay(true)?;
-        Connection::client_timed(
-            stream,
-            url,
-            options,
-            setup,
-            Some(TcpStream::set_read_timeout),
-        )
+        Connection::client(stream, url, options, setup)
     }
 }
 
 /// Reads the request on a new server connection: a WebSocket upgrade is accepted (after `setup`) with
 /// the options' subprotocols and returned open; any other request is returned for the application to
-/// answer.
-pub fn accept<S: Read + Write>(
+/// answer. The stream's timeouts ([`Timeouts`]) bound the handshake and run the connection's timers.
+pub fn accept<S: Read + Write + Timeouts>(
     stream: S,
     options: Options,
     setup: impl FnOnce(&mut Engine),
 ) -> io::Result<Accepted<S>> {
-    accept_timed(stream, options, setup, |_| None, None)
+    accept_timed(stream, options, setup, |_| None)
 }
 
 /// As [`accept`], with `decide` looking at the whole request first — method, target, every header
 /// (`Origin`, `Cookie`, `Authorization`), the offered subprotocols and extensions — and answering with a
 /// [`Decision`]: accept (with a subprotocol and headers) or refuse (status, headers, body). A refused
 /// request is an `Err` of kind `PermissionDenied` once the refusal is written.
-pub fn accept_with<S: Read + Write>(
+pub fn accept_with<S: Read + Write + Timeouts>(
     stream: S,
     options: Options,
     setup: impl FnOnce(&mut Engine),
     decide: impl FnOnce(&RequestHead) -> Decision,
 ) -> io::Result<Accepted<S>> {
-    accept_timed(stream, options, setup, |head| Some(decide(head)), None)
+    accept_timed(stream, options, setup, |head| Some(decide(head)))
 }
 
-fn accept_timed<S: Read + Write>(
+fn accept_timed<S: Read + Write + Timeouts>(
     stream: S,
     options: Options,
     setup: impl FnOnce(&mut Engine),
     decide: impl FnOnce(&RequestHead) -> Option<Decision>,
-    timer: Option<ReadTimeout<S>>,
 ) -> io::Result<Accepted<S>> {
     let mut engine = Engine::server(options);
     setup(&mut engine);
-    let mut connection = Connection::new(engine, stream, timer);
+    let mut connection = Connection::new(engine, stream);
     let mut decide = Some(decide);
     let mut failure = None;
     let mut refused = false;

@@ -138,13 +138,7 @@ where
             let _slot = slot;
             let (decide, handler, http) = &*shared;
             let _ = stream.set_nodelay(true);
-            match accept_timed(
-                stream,
-                options,
-                setup,
-                decide,
-                Some(TcpStream::set_read_timeout),
-            ) {
+            match accept_timed(stream, options, setup, decide) {
                 Ok(Accepted::WebSocket(connection)) => handler(*connection),
                 Ok(Accepted::Http {
                     request,
