@@ -229,9 +229,10 @@ impl<'a> Url<'a> {
     /// The host as it may leave this machine: an IPv6 literal without its `%25zone` (RFC 6874 §4),
     /// as the text before the zone; the writers close the bracket.
     fn host_off_link(&self) -> &'a str {
-        match self.host.find("%25") {
-            // The first `%25` of a bracketed literal starts its zone (`check_ipv6`: the address
-            // before it is hex digits, `:` and `.`): `[fe80::1` of `[fe80::1%25eth0]`.
+        // The first `%` of a bracketed literal starts its zone, `%25…` (`check_ipv6`: the address
+        // before it is hex digits, `:` and `.`): `[fe80::1` of `[fe80::1%25eth0]`. (A byte search: a
+        // `str` pattern search would link a substring searcher, too big for a firmware.)
+        match position(self.host.as_bytes(), 0, |b| b == b'%') {
             Some(at) if self.host.starts_with('[') => piece(self.host, 0, at),
             _ => self.host,
         }
