@@ -286,12 +286,16 @@ fn split_host_port(host_port: &str) -> Result<(&str, Option<&str>), UrlError> {
     Ok((host, port))
 }
 
-/// A port: 1 to 5 digits with a value in 1..=65535 (RFC 3986 §3.2.3); `None` when empty or absent.
+/// A port: digits (RFC 3986 §3.2.3 `*DIGIT`, leading zeros allowed) with a value in 1..=65535; `None`
+/// when empty or absent.
 fn parse_port(port: Option<&str>) -> Result<Option<u16>, UrlError> {
     match port {
         None | Some("") => Ok(None),
-        Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
-            match p.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) {
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => {
+            let value = p.bytes().fold(0u32, |n, b| {
+                n.saturating_mul(10).saturating_add(u32::from(b - b'0'))
+            });
+            match value {
                 n @ 1..=65535 => Ok(Some(n as u16)),
                 _ => Err(UrlError::InvalidPort),
             }
@@ -562,6 +566,9 @@ mod tests {
         ("ws://h:/", "h", 80, true, "/", "h", "h:80"), // RFC 3986 §3.2.3: empty port is the default
         ("ws://127.0.0.1:1/", "127.0.0.1", 1, false, "/", "127.0.0.1:1", "127.0.0.1:1"),
         ("ws://h:65535/", "h", 65535, false, "/", "h:65535", "h:65535"),
+        // RFC 3986 §3.2.3: `port = *DIGIT`, leading zeros included.
+        ("ws://h:000080/", "h", 80, true, "/", "h", "h:80"),
+        ("ws://h:00000000000000000000008080/", "h", 8080, false, "/", "h:8080", "h:8080"),
         // H8 / H11: IPv6 keeps its brackets; the fragment is dropped (RFC 6455 §3).
         ("ws://[::1]:8080/a?b=c#frag", "[::1]", 8080, false, "/a?b=c", "[::1]:8080", "[::1]:8080"),
         // RFC 6874 §4: the zone stays on this machine (kept in `host()`, left out of what is sent).
@@ -645,7 +652,7 @@ mod tests {
         let cases: &[(UrlError, &[&str])] = &[
             (UnsupportedScheme, &["http://x", "ftp://x", "localhost:80/x"]),
             (MissingHost, &["ws://", "ws:///path", "ws:host", "ws://:80/", "ws://user@/", "ws://?q"]),
-            (InvalidPort, &["ws://host:99999", "ws://host:65536", "ws://host:0", "ws://host:000080"]),
+            (InvalidPort, &["ws://host:99999", "ws://host:65536", "ws://host:0", "ws://host:00000", "ws://host:99999999999999999999999"]),
             (InvalidPort, &["ws://host:12a", "ws://host:1:2", "ws://[::1]:x"]),
             (InvalidCharacter, &["ws://ho st/", "ws://host/a\r\nb", "ws://host/a\0", "ws://h/\x7f"]),
             (InvalidCharacter, &["ws://host/caf\u{e9}", "ws://u\nx@host/", " ws://host/", "ws://h/#\t"]),
