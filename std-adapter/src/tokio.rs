@@ -134,26 +134,33 @@ impl WriteWaiters {
         }
     }
 
-    fn forget(&self, waker: &Waker) {
-        self.list().retain(|w| !w.will_wake(waker));
+    /// After a write by the task `me`: the other tasks are woken when something was written, and `me`
+    /// leaves the list when its call finished. One lock; the wakes happen after it is released.
+    fn settle(&self, me: &Waker, wrote: bool, finished: bool) {
+        if !wrote && !finished {
+            return;
+        }
+        let others: Vec<Waker> = {
+            let mut list = self.list();
+            let others = if wrote {
+                list.extract_if(.., |w| !w.will_wake(me)).collect()
+            } else {
+                Vec::new()
+            };
+            if finished {
+                list.retain(|w| !w.will_wake(me));
+            }
+            others
+        };
+        for waker in others {
+            waker.wake();
+        }
     }
 
     fn wake_all(&self) {
         let waiting = std::mem::take(&mut *self.list());
         for waker in waiting {
             waker.wake();
-        }
-    }
-
-    /// Wakes every waiting task but `me`, which stays listed.
-    fn wake_others(&self, me: &Waker) {
-        let waiting = std::mem::take(&mut *self.list());
-        for waker in waiting {
-            if waker.will_wake(me) {
-                self.list().push(waker);
-            } else {
-                waker.wake();
-            }
         }
     }
 }
@@ -214,13 +221,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         let waker = self.write_waker.clone();
         let before = self.engine.buffered_amount();
         let result = self.poll_write_all(&mut Context::from_waker(&waker));
-        if self.engine.buffered_amount() < before {
-            // What was written may be another task's (a split writer's message): it looks again.
-            self.write_waiters.wake_others(cx.waker());
-        }
-        if result.is_ready() {
-            self.write_waiters.forget(cx.waker());
-        }
+        // What was written may be another task's (a split writer's message): it looks again.
+        let wrote = self.engine.buffered_amount() < before;
+        self.write_waiters
+            .settle(cx.waker(), wrote, result.is_ready());
         result
     }
 
