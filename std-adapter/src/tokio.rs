@@ -203,6 +203,9 @@ struct Inner<S> {
     /// Once the connection has ended: how long its last output may wait for a peer that does not
     /// read (the close timeout), allocated only then.
     linger: Option<Pin<Box<Sleep>>>,
+    /// The output was given up (the connection ended and the peer reads nothing): nothing more is
+    /// written.
+    abandoned: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
@@ -212,6 +215,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     /// Writes the engine's output; `Ready` once it is all written and flushed.
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.abandoned {
+            self.engine.discard_output();
+            return Poll::Ready(Ok(()));
+        }
         if self.engine.output().is_empty() && !self.unflushed {
             return Poll::Ready(Ok(()));
         }
@@ -261,14 +268,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             return self.poll_timer(cx);
         }
         if !self.engine.timed_out() {
-            let wait = self.engine.options().close_timeout;
-            let linger = self
-                .linger
-                .get_or_insert_with(|| Box::pin(::tokio::time::sleep(wait)));
-            ready!(linger.as_mut().poll(cx));
+            ready!(self.poll_linger(cx));
         }
-        self.engine.discard_output();
+        self.abandon_output();
         Poll::Ready(())
+    }
+
+    /// Ready once the connection's last output has waited the close timeout (counted from the first
+    /// call).
+    fn poll_linger(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let wait = self.engine.options().close_timeout;
+        self.linger
+            .get_or_insert_with(|| Box::pin(::tokio::time::sleep(wait)))
+            .as_mut()
+            .poll(cx)
+    }
+
+    /// Gives up on the output of a connection that has ended: what is queued is dropped, a pending
+    /// transport flush is not waited for, nothing more is written, and a split writer waiting to
+    /// write is woken to see it.
+    fn abandon_output(&mut self) {
+        self.engine.discard_output();
+        self.unflushed = false;
+        self.abandoned = true;
+        self.write_waiters.wake_all();
     }
 
     /// Wakes the task reading the stream (see `reader`).
@@ -435,7 +458,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             }
         }
         if !self.shut {
-            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+            // A shutdown that cannot finish (a TLS close_notify to a peer that reads nothing) waits
+            // the close timeout at most, and not at all once the output was given up.
+            if Pin::new(&mut self.io).poll_shutdown(cx).is_pending() && !self.abandoned {
+                ready!(self.poll_linger(cx));
+            }
             self.shut = true;
         }
         Poll::Ready(Ok(()))
@@ -492,6 +519,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 unflushed: false,
                 reader: None,
                 linger: None,
+                abandoned: false,
             },
         }
     }

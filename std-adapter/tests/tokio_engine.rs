@@ -786,3 +786,91 @@ async fn split_halves_on_both_ends_send_large_messages_at_once() {
     .expect("neither end waits on the other for good");
     assert_eq!((server, client), (MESSAGES, MESSAGES));
 }
+
+/// A transport whose flush finishes during the handshake and never once a frame was written, and
+/// that then never asks to be woken (a TLS stream whose peer stopped reading, seen from the stream's
+/// side). Reads give the request, then wait for good.
+struct StuckFlush {
+    request: Option<Vec<u8>>,
+    framed: bool,
+}
+
+impl tokio::io::AsyncRead for StuckFlush {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.request.take() {
+            Some(bytes) => {
+                buf.put_slice(&bytes);
+                std::task::Poll::Ready(Ok(()))
+            }
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for StuckFlush {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        // Frames start with FIN and an opcode; the 101 starts with `H`.
+        self.framed |= buf.first().is_some_and(|&b| b & 0x80 != 0);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.framed {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[test]
+fn a_stream_whose_transport_never_flushes_again_still_ends() {
+    // Keepalive ends a peer that reads nothing; the stream then gives up its output — the pending
+    // flush and the shutdown too — and ends, rather than waiting (or spinning) for good.
+    let (done, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let last = runtime.block_on(async {
+            let io = StuckFlush {
+                request: Some(REQUEST.to_vec()),
+                framed: false,
+            };
+            let options = Options::new()
+                .ping_interval(Some(Duration::from_millis(100)))
+                .pong_timeout(Duration::from_millis(100));
+            let mut ws = accept(io, options, |_| {}).await.unwrap();
+            let mut last = None;
+            while let Some(item) = ws.next().await {
+                last = Some(item.unwrap());
+            }
+            last
+        });
+        let _ = done.send(last);
+    });
+    let last = ended
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the stream ends");
+    assert!(
+        matches!(last, Some(Item::Close(CloseEvent { code: 1006, .. }))),
+        "{last:?}"
+    );
+}
