@@ -235,3 +235,120 @@ fn a_peer_that_never_reads_cannot_hold_a_write_for_good() {
     let _ = done.send(());
     peer.join().unwrap();
 }
+
+#[test]
+fn a_split_reader_keeps_the_applications_read_timeout() {
+    // After `split`, a read timeout set on the stream before it was handed over still surfaces from
+    // the reader as an error.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        answer_handshake(&mut socket);
+        let _ = socket.read(&mut [0u8; 1]); // until the client goes
+    });
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let url = format!("ws://127.0.0.1:{port}/");
+    let ws = Connection::client(stream, &url, Options::new(), |_| {}).unwrap();
+    let (mut reader, writer) = ws.split().unwrap();
+    let started = Instant::now();
+    let e = reader.recv().unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{e}"
+    );
+    assert!(started.elapsed() < WITHIN, "{:?}", started.elapsed());
+    drop((reader, writer));
+    server.join().unwrap();
+}
+
+#[test]
+fn a_split_writers_close_runs_the_closing_deadline_without_keepalive() {
+    // S4 with split halves and keepalive off: the writer closes, the peer never answers; the reader,
+    // blocked in a read with no deadline of its own when the close was sent, still ends with 1006
+    // about close_timeout later.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        answer_handshake(&mut socket);
+        let _ = socket.read(&mut [0u8; 64]); // the close frame, then silence until the client goes
+        let _ = socket.read(&mut [0u8; 1]);
+    });
+    let url = format!("ws://127.0.0.1:{port}/");
+    let options = Options::new().ping_interval(None).close_timeout(TIMEOUT);
+    let ws = Connection::connect(&url, options, |_| {}).unwrap();
+    let (mut reader, writer) = ws.split().unwrap();
+    let reading = thread::spawn(move || (reader.recv(), Instant::now()));
+    thread::sleep(Duration::from_millis(100)); // the reader is blocked in its read
+    writer.close(1000, "").unwrap();
+    let closed = Instant::now();
+    let (got, at) = reading.join().unwrap();
+    assert!(
+        matches!(got, Ok(Some(Incoming::Close(ref c))) if c.code == 1006),
+        "{got:?}"
+    );
+    assert!(
+        at.duration_since(closed) < WITHIN,
+        "{:?}",
+        at.duration_since(closed)
+    );
+    drop(writer);
+    server.join().unwrap();
+}
+
+#[test]
+fn a_write_that_times_out_part_way_sends_nothing_twice() {
+    // A split writer's send fails on the write timeout (the peer reads nothing for
+    // ping_interval + pong_timeout) after part of the message went out; once the peer reads again,
+    // the rest follows exactly once: the message and the next one arrive intact.
+    const SIZE: usize = 32 << 20;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("ws://127.0.0.1:{port}/");
+    let client = thread::spawn(move || {
+        let options = Options::new().max_length(SIZE as u64);
+        let mut ws = Connection::connect(&url, options, |_| {}).unwrap();
+        thread::sleep(Duration::from_millis(1500)); // reads nothing meanwhile
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            match ws.recv().unwrap() {
+                Some(Incoming::Message(m)) => got.push(m),
+                Some(Incoming::Ping(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        got
+    });
+    let (stream, _) = listener.accept().unwrap();
+    let options = Options::new()
+        .ping_interval(Some(TIMEOUT))
+        .pong_timeout(TIMEOUT);
+    let Ok(websocket_driver_std::blocking::Accepted::WebSocket(ws)) =
+        accept(stream, options, |_| {})
+    else {
+        panic!("not accepted");
+    };
+    let (_reader, writer) = ws.split().unwrap();
+    let big: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+    let e = writer.send(Message::Binary(big.clone())).unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{e}"
+    );
+    // The peer reads again: the rest of the first message goes out with the second.
+    writer.send(Message::Text("tail".into())).unwrap();
+    let got = client.join().unwrap();
+    assert!(
+        got[0] == Message::Binary(big),
+        "the first message arrives intact"
+    );
+    assert_eq!(got[1], Message::Text("tail".into()));
+}

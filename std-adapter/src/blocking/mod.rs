@@ -49,6 +49,10 @@ pub struct Connection<S: Read + Write> {
     /// The stream's read timeout, for a stream that has one: reads then wake for the engine's deadlines
     /// (handshake timeout, closing deadline, keepalive, S8 close wait).
     clock: Option<ReadClock>,
+    /// Whether the write timeout is this connection's (taken off when the stream is handed back).
+    write_timeout_set: bool,
+    /// An error writing the output, met while an event was at hand: returned after that event.
+    write_error: Option<io::Error>,
 }
 
 /// The read timeouts of a stream that has them.
@@ -135,10 +139,15 @@ impl<S: Read + Write + Timeouts> Connection<S> {
         // A peer that takes nothing we write for as long as keepalive waits is gone (unless the
         // application bounds writes itself).
         let options = engine.options();
+        let mut write_timeout_set = false;
         if let (Ok(None), Some(interval)) = (stream.write_timeout(), options.ping_interval) {
-            let _ = stream.set_write_timeout(Some(interval + options.pong_timeout));
+            write_timeout_set = stream
+                .set_write_timeout(Some(interval + options.pong_timeout))
+                .is_ok();
         }
         Connection {
+            write_timeout_set,
+            write_error: None,
             engine,
             stream,
             eof: false,
@@ -194,10 +203,19 @@ impl<S: Read + Write + Timeouts> Connection<S> {
 
     /// The engine's next event, reading (and writing) as needed; `None` at the end of the stream.
     fn next(&mut self) -> io::Result<Option<Event>> {
+        if let Some(e) = self.write_error.take() {
+            return Err(e);
+        }
         loop {
             let now = self.now();
             let event = self.engine.next_event(now);
-            self.write_out()?;
+            if let Err(e) = self.write_out() {
+                if event.is_none() {
+                    return Err(e);
+                }
+                // The event taken is not lost: it comes first, the error with the next call.
+                self.write_error = Some(e);
+            }
             if event.is_some() {
                 return Ok(event);
             }
@@ -260,12 +278,15 @@ impl<S: Read + Write + Timeouts> Connection<S> {
         Ok(true)
     }
 
-    /// The stream, with the application's read timeout (if any) back in place of this connection's.
+    /// The stream, with the application's timeouts back in place of this connection's.
     fn into_untimed_stream(self) -> S {
         if let Some(clock) = self.clock
             && clock.set != clock.user
         {
             let _ = self.stream.set_read_timeout(clock.user);
+        }
+        if self.write_timeout_set {
+            let _ = self.stream.set_write_timeout(None);
         }
         self.stream
     }

@@ -55,8 +55,22 @@ fn drain(shared: &Mutex<Shared>, mut out: MutexGuard<'_, Out>) -> io::Result<()>
         chunk.clear();
         chunk.extend_from_slice(&bytes[..n]);
         drop(engine);
-        stream.write_all(chunk)?;
-        lock(shared).engine.consume_output(n);
+        // What went out is counted even when a later write fails (a write timeout, say): nothing is
+        // sent twice.
+        let mut sent = 0;
+        let written = loop {
+            match chunk.get(sent..).filter(|rest| !rest.is_empty()) {
+                None => break Ok(()),
+                Some(rest) => match stream.write(rest) {
+                    Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
+                    Ok(k) => sent += k,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => break Err(e),
+                },
+            }
+        };
+        lock(shared).engine.consume_output(sent);
+        written?;
     }
 }
 
@@ -71,7 +85,17 @@ pub struct Reader {
     unread: Vec<u8>,
     closed: bool,
     eof: bool,
+    /// The application's read timeout, set on the stream before it was handed over.
+    user_timeout: Option<Duration>,
+    /// What the socket's read timeout is now.
+    timeout: Option<Duration>,
+    /// An error writing the replies, met while an event was at hand: returned after that event.
+    write_error: Option<io::Error>,
 }
+
+/// A reader waiting for input wakes at least this often without a deadline of its own, so that a
+/// closing handshake the writer starts has its deadline run within this (RFC 6455 §7.1.1).
+const CLOSE_CHECK: Duration = Duration::from_secs(1);
 
 /// The writing half: sends messages, pings and the close from another thread.
 #[derive(Clone)]
@@ -104,6 +128,9 @@ impl Connection<TcpStream> {
                 unread: Vec::new(),
                 closed: self.closed,
                 eof: self.eof,
+                user_timeout: self.clock.and_then(|c| c.user),
+                timeout: self.clock.and_then(|c| c.set),
+                write_error: None,
             },
             Writer { shared, out },
         ))
@@ -115,71 +142,100 @@ impl Reader {
     /// (or the stream ended).
     pub fn recv(&mut self) -> io::Result<Option<Incoming>> {
         loop {
+            if let Some(e) = self.write_error.take() {
+                return Err(e);
+            }
             if self.closed {
                 return Ok(None);
             }
-            let wait = {
-                let mut shared = lock(&self.shared);
-                // Input the engine could not take before, now that output may have drained.
-                while !self.unread.is_empty() && shared.engine.wants_read() {
-                    let n = shared.engine.receive(&self.unread);
-                    if n == 0 {
-                        break;
-                    }
-                    self.unread.drain(..n);
+            let mut shared = lock(&self.shared);
+            let unread_before = self.unread.len();
+            // Input the engine could not take before, now that output may have drained.
+            while !self.unread.is_empty() && shared.engine.wants_read() {
+                let n = shared.engine.receive(&self.unread);
+                if n == 0 {
+                    break;
                 }
-                let now = shared.now();
-                let event = shared.engine.next_event(now);
-                // Replies go out now unless a writer holds the write side: its loop takes them.
-                let out = if shared.engine.buffered_amount() == 0 {
+                self.unread.drain(..n);
+            }
+            let now = shared.now();
+            let event = shared.engine.next_event(now);
+            let pending = shared.engine.buffered_amount() > 0;
+            // The engine takes no more input until its replies are out (the peer does not read them).
+            let stalled = !self.unread.is_empty() && !shared.engine.wants_read();
+            // The replies go out now unless a writer holds the write side: its loop takes them. When
+            // the input is stalled on them, wait for the writer instead.
+            let out = if !pending {
+                None
+            } else if stalled {
+                drop(shared);
+                let out = lock(&self.out);
+                shared = lock(&self.shared);
+                Some(out)
+            } else {
+                match self.out.try_lock() {
+                    Ok(out) => Some(out),
+                    Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                    Err(TryLockError::WouldBlock) => None,
+                }
+            };
+            if let Some(out) = out {
+                drop(shared);
+                let drained = drain(&self.shared, out);
+                shared = lock(&self.shared);
+                if let Err(e) = drained {
+                    if event.is_none() {
+                        return Err(e);
+                    }
+                    // The event taken is not lost: it comes first, the error next.
+                    self.write_error = Some(e);
+                }
+            }
+            if let Some(event) = event {
+                let Some(item) = super::incoming(event) else {
+                    continue;
+                };
+                self.closed = matches!(item, Incoming::Close(_));
+                return Ok(Some(item));
+            }
+            if self.eof {
+                self.closed = true;
+                return Ok(if shared.engine.state() == State::Closed {
                     None
                 } else {
-                    match self.out.try_lock() {
-                        Ok(out) => Some(out),
-                        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
-                        Err(TryLockError::WouldBlock) => None,
-                    }
-                };
-                if let Some(out) = out {
+                    Some(Incoming::Close(CloseEvent {
+                        code: 1006,
+                        reason: String::new(),
+                    }))
+                });
+            }
+            if !self.unread.is_empty() {
+                // Input is at hand (the engine took what fitted, or its replies just went out): go
+                // round again before reading more — pausing briefly if nothing moved, never spinning.
+                if self.unread.len() == unread_before && !(stalled && pending) {
                     drop(shared);
-                    drain(&self.shared, out)?;
-                    shared = lock(&self.shared);
+                    std::thread::sleep(Duration::from_millis(1));
                 }
-                if let Some(event) = event {
-                    let Some(item) = super::incoming(event) else {
-                        continue;
-                    };
-                    self.closed = matches!(item, Incoming::Close(_));
-                    return Ok(Some(item));
-                }
-                if self.eof {
-                    self.closed = true;
-                    return Ok(if shared.engine.state() == State::Closed {
-                        None
-                    } else {
-                        Some(Incoming::Close(CloseEvent {
-                            code: 1006,
-                            reason: String::new(),
-                        }))
-                    });
-                }
-                if !self.unread.is_empty() {
-                    // The peer does not read: wait a little for the output to drain.
-                    Some(Duration::from_millis(10))
-                } else {
-                    shared
-                        .engine
-                        .poll_timeout()
-                        .map(|d| Duration::from_millis(d.saturating_since(now).millis().max(1)))
-                }
-            };
-            self.stream.set_read_timeout(wait)?;
-            let read = if self.unread.is_empty() {
-                self.stream.read(&mut self.buf)
-            } else {
-                Err(io::ErrorKind::WouldBlock.into())
-            };
-            match read {
+                continue;
+            }
+            let now = shared.now();
+            let deadline = shared
+                .engine
+                .poll_timeout()
+                .map(|d| Duration::from_millis(d.saturating_since(now).millis().max(1)));
+            drop(shared);
+            // The read waits for the next deadline, the application's timeout or `CLOSE_CHECK`,
+            // whichever comes first.
+            let wait = [deadline, self.user_timeout, Some(CLOSE_CHECK)]
+                .into_iter()
+                .flatten()
+                .min();
+            let for_user = self.user_timeout.is_some() && wait == self.user_timeout;
+            if wait != self.timeout {
+                self.stream.set_read_timeout(wait)?;
+                self.timeout = wait;
+            }
+            match self.stream.read(&mut self.buf) {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.unread.extend_from_slice(&self.buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -189,6 +245,9 @@ impl Reader {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
+                    if for_user {
+                        return Err(e);
+                    }
                     let mut shared = lock(&self.shared);
                     let now = shared.now();
                     shared.engine.handle_timeout(now);
@@ -231,6 +290,12 @@ impl Writer {
     /// As [`Connection::close`](super::Connection::close): a code that may not be sent or a reason
     /// over 123 bytes (`InvalidInput`), a connection already closing or closed (`NotConnected`).
     pub fn close(&self, code: u16, reason: &str) -> io::Result<()> {
-        self.write(|engine| engine.close(Some(code), reason))
+        let epoch = lock(&self.shared).epoch;
+        self.write(|engine| {
+            engine.close(Some(code), reason)?;
+            // The closing deadline counts from now; the reader runs it (within `CLOSE_CHECK`).
+            engine.handle_timeout(Instant::from_millis(epoch.elapsed().as_millis() as u64));
+            Ok(())
+        })
     }
 }
