@@ -8,9 +8,10 @@
 
 use std::collections::VecDeque;
 
-/// At most this many separate spans are kept; past it the two oldest merge (counting the output
-/// between them as replies too: reading then stops sooner, never later).
-const MAX_SPANS: usize = 32;
+/// At most this many separate spans are kept (1 KiB); past it the two nearest merge, counting the
+/// output between them as replies too: reading then stops sooner, never later, and by as little as
+/// can be.
+const MAX_SPANS: usize = 64;
 
 /// The replies among the output, by stream offset (bytes ever queued, counted from the first).
 #[derive(Debug, Default)]
@@ -43,14 +44,22 @@ impl Replies {
             last.1 = end;
             return;
         }
-        if self.spans.len() == MAX_SPANS
-            && let Some((first_start, first_end)) = self.spans.pop_front()
-            && let Some(second) = self.spans.front_mut()
-        {
-            self.total += second.0 - first_end;
-            second.0 = first_start;
-        }
         self.spans.push_back((start, end));
+        if self.spans.len() > MAX_SPANS {
+            self.merge_nearest();
+        }
+    }
+
+    /// Merges the two neighbouring spans with the least output between them.
+    fn merge_nearest(&mut self) {
+        let nearest = (1..self.spans.len()).min_by_key(|&i| self.spans[i].0 - self.spans[i - 1].1);
+        if let Some(i) = nearest
+            && let Some((start, end)) = self.spans.remove(i)
+        {
+            let before = &mut self.spans[i - 1];
+            self.total += start - before.1;
+            before.1 = end;
+        }
     }
 
     /// `n` more bytes of output were written to the transport (or dropped).
@@ -85,7 +94,7 @@ mod tests {
         /// Against a byte-by-byte model: the count is exact while the spans fit, and never less than
         /// the replies unwritten once the oldest merge.
         #[test]
-        fn counts_the_unwritten_replies(ops in proptest::collection::vec((0u8..3, 1usize..300), 0..200)) {
+        fn counts_the_unwritten_replies(ops in proptest::collection::vec((0u8..3, 1usize..300), 0..400)) {
             let mut replies = Replies::default();
             // Every byte queued: whether it is a reply; `written` of them went out.
             let mut model: Vec<bool> = Vec::new();
