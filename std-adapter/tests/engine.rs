@@ -314,26 +314,76 @@ fn a_refused_proxy_reports_status_headers_and_the_reason() {
 }
 
 /// An extension on RSV2 whose incoming processing always fails (X4).
+/// A test extension type `$ext` named `$name` that claims `$rsv` and makes `$session`s, offering
+/// and accepting anything.
+macro_rules! test_extension {
+    ($ext:ident, $session:ident, $name:literal, $rsv:expr) => {
+        impl websocket_driver_std::Extension for $ext {
+            fn name(&self) -> &str {
+                $name
+            }
+            fn rsv(&self) -> websocket_driver_std::extensions::Rsv {
+                $rsv
+            }
+            fn client_session(&self) -> Box<dyn websocket_driver_std::extensions::ClientSession> {
+                Box::new($session)
+            }
+            fn server_session(
+                &self,
+                _offers: &[&websocket_driver_std::extensions::Params],
+            ) -> Option<Box<dyn websocket_driver_std::extensions::ServerSession>> {
+                Some(Box::new($session))
+            }
+        }
+    };
+}
+
+/// The client and server sides of a test extension's session that offers and answers no parameters.
+macro_rules! plain_sessions {
+    ($session:ty) => {
+        impl websocket_driver_std::extensions::ClientSession for $session {
+            fn offer(&mut self) -> Vec<websocket_driver_std::extensions::Params> {
+                vec![websocket_driver_std::extensions::Params::new()]
+            }
+            fn activate(&mut self, _: &websocket_driver_std::extensions::Params) -> bool {
+                true
+            }
+        }
+
+        impl websocket_driver_std::extensions::ServerSession for $session {
+            fn response(&mut self) -> websocket_driver_std::extensions::Params {
+                websocket_driver_std::extensions::Params::new()
+            }
+        }
+    };
+}
+
+/// A server and a client engine, each with the extension `make` gives, through the handshake; the
+/// events each saw.
+fn open_with(
+    make: fn() -> Box<dyn websocket_driver_std::Extension>,
+) -> (Engine, Engine, Vec<Event>, Vec<Event>) {
+    let mut server = Engine::server(Options::new());
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    assert!(server.add_extension(make()));
+    assert!(client.add_extension(make()));
+    client.start().unwrap();
+    let (mut server_events, mut client_events) = (Vec::new(), Vec::new());
+    pipe(&mut client, &mut server, Instant::ZERO, &mut server_events);
+    server.accept().unwrap();
+    pipe(&mut server, &mut client, Instant::ZERO, &mut client_events);
+    (server, client, server_events, client_events)
+}
+
 struct Breaks;
 struct BreaksSession;
 
-impl websocket_driver_std::extensions::Extension for Breaks {
-    fn name(&self) -> &str {
-        "x-breaks"
-    }
-    fn rsv(&self) -> websocket_driver_std::extensions::Rsv {
-        websocket_driver_std::extensions::Rsv::RSV2
-    }
-    fn client_session(&self) -> Box<dyn websocket_driver_std::extensions::ClientSession> {
-        Box::new(BreaksSession)
-    }
-    fn server_session(
-        &self,
-        _offers: &[&websocket_driver_std::extensions::Params],
-    ) -> Option<Box<dyn websocket_driver_std::extensions::ServerSession>> {
-        Some(Box::new(BreaksSession))
-    }
-}
+test_extension!(
+    Breaks,
+    BreaksSession,
+    "x-breaks",
+    websocket_driver_std::extensions::Rsv::RSV2
+);
 
 impl websocket_driver_std::extensions::Session for BreaksSession {
     fn process_incoming(
@@ -359,34 +409,14 @@ impl websocket_driver_std::extensions::Session for BreaksSession {
     fn close(&mut self) {}
 }
 
-impl websocket_driver_std::extensions::ClientSession for BreaksSession {
-    fn offer(&mut self) -> Vec<websocket_driver_std::extensions::Params> {
-        vec![websocket_driver_std::extensions::Params::new()]
-    }
-    fn activate(&mut self, _: &websocket_driver_std::extensions::Params) -> bool {
-        true
-    }
-}
-
-impl websocket_driver_std::extensions::ServerSession for BreaksSession {
-    fn response(&mut self) -> websocket_driver_std::extensions::Params {
-        websocket_driver_std::extensions::Params::new()
-    }
-}
+plain_sessions!(BreaksSession);
 
 #[test]
 fn an_extension_failing_on_a_message_closes_with_1010() {
     // X4 end to end: the server's session fails on an incoming message; the engine sends a close frame
     // with 1010, reports the error, then the close; the client sees 1010.
-    let mut server = Engine::server(Options::new());
-    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
-    assert!(server.add_extension(Box::new(Breaks)));
-    assert!(client.add_extension(Box::new(Breaks)));
-    client.start().unwrap();
-    let (mut server_events, mut client_events) = (Vec::new(), Vec::new());
-    pipe(&mut client, &mut server, Instant::ZERO, &mut server_events);
-    server.accept().unwrap();
-    pipe(&mut server, &mut client, Instant::ZERO, &mut client_events);
+    let (mut server, mut client, mut server_events, mut client_events) =
+        open_with(|| Box::new(Breaks));
     assert_eq!(client_events, [Event::Open]);
     assert_eq!(
         client.extensions().active().collect::<Vec<_>>(),
@@ -538,23 +568,7 @@ struct Bang;
 
 struct BangSession;
 
-impl websocket_driver_std::Extension for Bang {
-    fn name(&self) -> &str {
-        "x-bang"
-    }
-    fn rsv(&self) -> websocket_driver::Rsv {
-        websocket_driver::Rsv::NONE
-    }
-    fn client_session(&self) -> Box<dyn websocket_driver_std::extensions::ClientSession> {
-        Box::new(BangSession)
-    }
-    fn server_session(
-        &self,
-        _offers: &[&websocket_driver_std::extensions::Params],
-    ) -> Option<Box<dyn websocket_driver_std::extensions::ServerSession>> {
-        Some(Box::new(BangSession))
-    }
-}
+test_extension!(Bang, BangSession, "x-bang", websocket_driver::Rsv::NONE);
 
 impl websocket_driver_std::extensions::Session for BangSession {
     fn process_incoming(
@@ -588,35 +602,15 @@ impl websocket_driver_std::extensions::Session for BangSession {
     fn close(&mut self) {}
 }
 
-impl websocket_driver_std::extensions::ClientSession for BangSession {
-    fn offer(&mut self) -> Vec<websocket_driver_std::extensions::Params> {
-        vec![websocket_driver_std::extensions::Params::new()]
-    }
-    fn activate(&mut self, _params: &websocket_driver_std::extensions::Params) -> bool {
-        true
-    }
-}
-
-impl websocket_driver_std::extensions::ServerSession for BangSession {
-    fn response(&mut self) -> websocket_driver_std::extensions::Params {
-        websocket_driver_std::extensions::Params::new()
-    }
-}
+plain_sessions!(BangSession);
 
 #[test]
 fn every_message_goes_through_an_extension_that_claims_no_rsv_bit() {
     // X1: received messages go through the sessions (in reverse order), whatever RSV bits they carry
     // — not only those with the extension's bits — as sent ones do.
-    let mut server = Engine::server(Options::new());
-    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
-    assert!(server.add_extension(Box::new(Bang)));
-    assert!(client.add_extension(Box::new(Bang)));
-    client.start().unwrap();
+    let (mut server, mut client, mut server_events, mut client_events) =
+        open_with(|| Box::new(Bang));
     let now = Instant::from_secs(1);
-    let (mut server_events, mut client_events) = (Vec::new(), Vec::new());
-    pipe(&mut client, &mut server, now, &mut server_events);
-    server.accept().unwrap();
-    pipe(&mut server, &mut client, now, &mut client_events);
     assert_eq!(client.extensions().active().collect::<Vec<_>>(), ["x-bang"]);
     client.send(Message::Text("hi".into())).unwrap();
     client.send(Message::Binary(vec![1, 2])).unwrap();

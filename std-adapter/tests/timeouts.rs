@@ -41,6 +41,38 @@ fn answer_handshake(socket: &mut TcpStream) {
     .unwrap();
 }
 
+/// Whether `e` is a read or write that timed out.
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+/// A client over a stream whose read timeout (`TIMEOUT`) the application set before handing it over,
+/// connected to a server that answers the handshake, sends `then` 600 ms later (if any), and waits
+/// for the client to go.
+fn client_with_read_timeout(
+    then: Option<&'static [u8]>,
+) -> (Connection<TcpStream>, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        answer_handshake(&mut socket);
+        if let Some(bytes) = then {
+            thread::sleep(Duration::from_millis(600));
+            socket.write_all(bytes).unwrap();
+        }
+        let _ = socket.read(&mut [0u8; 1]); // until the client goes
+    });
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let url = format!("ws://127.0.0.1:{port}/");
+    let ws = Connection::client(stream, &url, Options::new(), |_| {}).unwrap();
+    (ws, server)
+}
+
 // S8
 #[test]
 fn client_stops_waiting_for_a_server_that_never_closes_tcp() {
@@ -159,37 +191,15 @@ fn accept_on_a_tcp_stream_runs_the_handshake_deadline() {
 fn the_applications_read_timeout_still_applies() {
     // A read timeout set on the stream before it is handed over surfaces as an error from `recv`
     // (the connection's own, longer deadline — keepalive — does not replace it), and recv goes on.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = thread::spawn(move || {
-        let (mut socket, _) = listener.accept().unwrap();
-        answer_handshake(&mut socket);
-        thread::sleep(Duration::from_millis(600));
-        socket.write_all(&[0x81, 0x02, b'h', b'i']).unwrap();
-        let _ = socket.read(&mut [0u8; 1]); // until the client goes
-    });
-    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    let url = format!("ws://127.0.0.1:{port}/");
-    let mut ws = Connection::client(stream, &url, Options::new(), |_| {}).unwrap();
+    let (mut ws, server) = client_with_read_timeout(Some(&[0x81, 0x02, b'h', b'i']));
     let started = Instant::now();
     let e = ws.recv().unwrap_err();
-    assert!(
-        matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
-        "{e}"
-    );
+    assert!(timed_out(&e), "{e}");
     assert!(started.elapsed() < WITHIN, "{:?}", started.elapsed());
     let message = loop {
         match ws.recv() {
             Ok(item) => break item,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if timed_out(&e) => {}
             Err(e) => panic!("{e}"),
         }
     };
@@ -219,13 +229,7 @@ fn a_peer_that_never_reads_cannot_hold_a_write_for_good() {
     let chunk = vec![0u8; 1 << 20];
     let failed = (0..256).find_map(|_| ws.send(Message::Binary(chunk.clone())).err());
     let e = failed.expect("a send fails: the peer reads nothing");
-    assert!(
-        matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
-        "{e}"
-    );
+    assert!(timed_out(&e), "{e}");
     assert!(
         started.elapsed() < Duration::from_secs(6),
         "{:?}",
@@ -240,27 +244,11 @@ fn a_peer_that_never_reads_cannot_hold_a_write_for_good() {
 fn a_split_reader_keeps_the_applications_read_timeout() {
     // After `split`, a read timeout set on the stream before it was handed over still surfaces from
     // the reader as an error.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = thread::spawn(move || {
-        let (mut socket, _) = listener.accept().unwrap();
-        answer_handshake(&mut socket);
-        let _ = socket.read(&mut [0u8; 1]); // until the client goes
-    });
-    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    let url = format!("ws://127.0.0.1:{port}/");
-    let ws = Connection::client(stream, &url, Options::new(), |_| {}).unwrap();
+    let (ws, server) = client_with_read_timeout(None);
     let (mut reader, writer) = ws.split().unwrap();
     let started = Instant::now();
     let e = reader.recv().unwrap_err();
-    assert!(
-        matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
-        "{e}"
-    );
+    assert!(timed_out(&e), "{e}");
     assert!(started.elapsed() < WITHIN, "{:?}", started.elapsed());
     drop((reader, writer));
     server.join().unwrap();
@@ -336,13 +324,7 @@ fn a_write_that_times_out_part_way_sends_nothing_twice() {
     let (_reader, writer) = ws.split().unwrap();
     let big: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
     let e = writer.send(Message::Binary(big.clone())).unwrap_err();
-    assert!(
-        matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
-        "{e}"
-    );
+    assert!(timed_out(&e), "{e}");
     // The peer reads again: the rest of the first message goes out with the second.
     writer.send(Message::Text("tail".into())).unwrap();
     let got = client.join().unwrap();

@@ -15,6 +15,22 @@ const REQUEST: &[u8] =
     b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
+/// Reads a client's request from `socket` and answers it with a 101 carrying the right accept value.
+async fn answer_handshake(socket: &mut TcpStream) {
+    let head = read_head(socket).await;
+    let key = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        AcceptKey::for_key(key.as_bytes()).as_str()
+    );
+    socket.write_all(answer.as_bytes()).await.unwrap();
+}
+
 /// Reads an HTTP head from `socket`.
 async fn read_head(socket: &mut TcpStream) -> String {
     let mut head = Vec::new();
@@ -219,32 +235,33 @@ async fn close_codes_both_ways() {
     }
 }
 
-#[tokio::test]
-async fn graceful_close_gives_up_on_a_silent_peer() {
-    // S4: a peer that never answers our close: `close` returns 1006 after close_timeout.
+/// A client (close timeout 250 ms) connected to a server that answers the handshake and then says
+/// nothing for `hold`.
+async fn connected_to_a_silent_server(
+    hold: Duration,
+) -> (
+    websocket_driver_std::tokio::WebSocketStream<TcpStream>,
+    tokio::task::JoinHandle<()>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let silent = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
-        let head = read_head(&mut socket).await;
-        let key = head
-            .lines()
-            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-            .unwrap()
-            .trim()
-            .to_owned();
-        let answer = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-            AcceptKey::for_key(key.as_bytes()).as_str()
-        );
-        socket.write_all(answer.as_bytes()).await.unwrap();
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        answer_handshake(&mut socket).await;
+        tokio::time::sleep(hold).await;
     });
     let io = TcpStream::connect(addr).await.unwrap();
     let options = Options::new().close_timeout(Duration::from_millis(250));
-    let mut ws = connect(io, &format!("ws://{addr}/"), options, |_| {})
+    let ws = connect(io, &format!("ws://{addr}/"), options, |_| {})
         .await
         .unwrap();
+    (ws, silent)
+}
+
+#[tokio::test]
+async fn graceful_close_gives_up_on_a_silent_peer() {
+    // S4: a peer that never answers our close: `close` returns 1006 after close_timeout.
+    let (mut ws, silent) = connected_to_a_silent_server(Duration::from_secs(3)).await;
     let started = std::time::Instant::now();
     let closed = ws.close(1000, "").await.unwrap();
     assert_eq!(closed.code, 1006);
@@ -260,29 +277,7 @@ async fn graceful_close_gives_up_on_a_silent_peer() {
 async fn a_split_writers_close_arms_the_readers_closing_deadline() {
     // S4 with split halves: the writer closes; the reader, waiting on a silent peer, runs the closing
     // deadline and ends with 1006 — it is woken to arm it, rather than waiting for input for good.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let silent = tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let head = read_head(&mut socket).await;
-        let key = head
-            .lines()
-            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-            .unwrap()
-            .trim()
-            .to_owned();
-        let answer = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-            AcceptKey::for_key(key.as_bytes()).as_str()
-        );
-        socket.write_all(answer.as_bytes()).await.unwrap();
-        tokio::time::sleep(Duration::from_secs(30)).await;
-    });
-    let io = TcpStream::connect(addr).await.unwrap();
-    let options = Options::new().close_timeout(Duration::from_millis(250));
-    let ws = connect(io, &format!("ws://{addr}/"), options, |_| {})
-        .await
-        .unwrap();
+    let (ws, silent) = connected_to_a_silent_server(Duration::from_secs(30)).await;
     let (mut reader, mut writer) = ws.split();
     let reading = tokio::spawn(async move {
         let mut last = None;
@@ -653,16 +648,39 @@ async fn a_peer_that_floods_pings_and_never_reads_is_closed_by_keepalive() {
     flood.abort();
 }
 
-/// A transport whose flush finishes only on every second call (a TLS stream or a `BufWriter` under
-/// backpressure does this); it counts the bytes written since the last finished flush. Reads give the
-/// request, then wait for good.
-struct SlowFlush {
-    request: Option<Vec<u8>>,
-    unflushed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    flushes: u32,
+/// When a [`Flaky`] transport's flush finishes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    /// On every second call (a TLS stream or a `BufWriter` under backpressure does this).
+    EverySecondCall,
+    /// Until a frame was written, then never, and its shutdown never either, with no wake asked
+    /// for (a TLS stream whose peer stopped reading, seen from the stream's side).
+    NeverAfterAFrame,
 }
 
-impl tokio::io::AsyncRead for SlowFlush {
+/// A transport whose reads give the request, then wait for good; writes are taken whole, and it
+/// counts the bytes written since the last finished flush.
+struct Flaky {
+    request: Option<Vec<u8>>,
+    flush: Flush,
+    unflushed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    flushes: u32,
+    framed: bool,
+}
+
+impl Flaky {
+    fn new(flush: Flush) -> Self {
+        Flaky {
+            request: Some(REQUEST.to_vec()),
+            flush,
+            unflushed: Default::default(),
+            flushes: 0,
+            framed: false,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Flaky {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
         _cx: &mut std::task::Context<'_>,
@@ -678,12 +696,14 @@ impl tokio::io::AsyncRead for SlowFlush {
     }
 }
 
-impl tokio::io::AsyncWrite for SlowFlush {
+impl tokio::io::AsyncWrite for Flaky {
     fn poll_write(
-        self: std::pin::Pin<&mut Self>,
+        mut self: std::pin::Pin<&mut Self>,
         _cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
+        // Frames start with FIN and an opcode; the 101 starts with `H`.
+        self.framed |= buf.first().is_some_and(|&b| b & 0x80 != 0);
         self.unflushed
             .fetch_add(buf.len(), std::sync::atomic::Ordering::SeqCst);
         std::task::Poll::Ready(Ok(buf.len()))
@@ -693,8 +713,14 @@ impl tokio::io::AsyncWrite for SlowFlush {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         self.flushes += 1;
-        if self.flushes % 2 == 1 {
-            cx.waker().wake_by_ref();
+        let finished = match self.flush {
+            Flush::EverySecondCall => self.flushes.is_multiple_of(2),
+            Flush::NeverAfterAFrame => !self.framed,
+        };
+        if !finished {
+            if self.flush == Flush::EverySecondCall {
+                cx.waker().wake_by_ref();
+            }
             return std::task::Poll::Pending;
         }
         self.unflushed.store(0, std::sync::atomic::Ordering::SeqCst);
@@ -704,6 +730,9 @@ impl tokio::io::AsyncWrite for SlowFlush {
         self: std::pin::Pin<&mut Self>,
         _cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
+        if self.flush == Flush::NeverAfterAFrame {
+            return std::task::Poll::Pending;
+        }
         std::task::Poll::Ready(Ok(()))
     }
 }
@@ -712,12 +741,8 @@ impl tokio::io::AsyncWrite for SlowFlush {
 async fn a_flush_that_is_pending_is_finished_before_send_returns() {
     // `Sink::poll_flush` is Ready only once the transport's own flush finished: the end of a sent
     // message never sits in a TLS or buffered writer until the next write.
-    let unflushed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let io = SlowFlush {
-        request: Some(REQUEST.to_vec()),
-        unflushed: unflushed.clone(),
-        flushes: 0,
-    };
+    let io = Flaky::new(Flush::EverySecondCall);
+    let unflushed = io.unflushed.clone();
     let mut ws = accept(io, Options::new(), |_| {}).await.unwrap();
     for text in ["one", "two", "three"] {
         ws.send(Message::Text(text.into())).await.unwrap();
@@ -787,58 +812,6 @@ async fn split_halves_on_both_ends_send_large_messages_at_once() {
     assert_eq!((server, client), (MESSAGES, MESSAGES));
 }
 
-/// A transport whose flush finishes during the handshake and never once a frame was written, and
-/// that then never asks to be woken (a TLS stream whose peer stopped reading, seen from the stream's
-/// side). Reads give the request, then wait for good.
-struct StuckFlush {
-    request: Option<Vec<u8>>,
-    framed: bool,
-}
-
-impl tokio::io::AsyncRead for StuckFlush {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.request.take() {
-            Some(bytes) => {
-                buf.put_slice(&bytes);
-                std::task::Poll::Ready(Ok(()))
-            }
-            None => std::task::Poll::Pending,
-        }
-    }
-}
-
-impl tokio::io::AsyncWrite for StuckFlush {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        // Frames start with FIN and an opcode; the 101 starts with `H`.
-        self.framed |= buf.first().is_some_and(|&b| b & 0x80 != 0);
-        std::task::Poll::Ready(Ok(buf.len()))
-    }
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        if self.framed {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(Ok(()))
-        }
-    }
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Pending
-    }
-}
-
 #[test]
 fn a_stream_whose_transport_never_flushes_again_still_ends() {
     // Keepalive ends a peer that reads nothing; the stream then gives up its output — the pending
@@ -850,10 +823,7 @@ fn a_stream_whose_transport_never_flushes_again_still_ends() {
             .build()
             .unwrap();
         let last = runtime.block_on(async {
-            let io = StuckFlush {
-                request: Some(REQUEST.to_vec()),
-                framed: false,
-            };
+            let io = Flaky::new(Flush::NeverAfterAFrame);
             let options = Options::new()
                 .ping_interval(Some(Duration::from_millis(100)))
                 .pong_timeout(Duration::from_millis(100));
