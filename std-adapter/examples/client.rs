@@ -56,7 +56,6 @@ fn main() {
         let _ = lines_tx.send(None);
     });
     connection
-        .stream()
         .set_read_timeout(Some(Duration::from_millis(20)))
         .expect("set a read timeout");
     // When the input ended, and when something last arrived: the linger runs from the later one.

@@ -288,3 +288,20 @@ fn a_split_writers_close_runs_the_closing_deadline_without_keepalive() {
     drop(writer);
     server.join().unwrap();
 }
+
+#[test]
+fn a_read_timeout_set_on_the_connection_applies_with_keepalive_on() {
+    // `Connection::set_read_timeout` after connecting (what the client example does): `recv` returns
+    // WouldBlock/TimedOut within it although keepalive's deadline (30 s) is much later.
+    let (mut ws, server) = client_with_read_timeout(None);
+    ws.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let e = ws.recv().unwrap_err();
+        assert!(timed_out(&e), "{e}");
+        assert!(started.elapsed() < WITHIN, "{:?}", started.elapsed());
+    }
+    drop(ws);
+    server.join().unwrap();
+}

@@ -359,8 +359,25 @@ impl<S: Read + Write + Timeouts> Connection<S> {
         &self.engine
     }
 
-    /// The stream. Its read timeout is the connection's while it runs: set yours on the stream before
-    /// handing it over.
+    /// Bounds each [`recv`](Self::recv) to `timeout` (`None`: none): when it passes with nothing
+    /// received, `recv` returns an `Err` of kind `WouldBlock` or `TimedOut` and may be called again.
+    /// The connection's own deadlines still run. (Set the stream's read timeout through this, not
+    /// through [`stream`](Self::stream): the connection sets that for its deadlines.)
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        if let Some(clock) = &mut self.clock {
+            clock.user = timeout;
+            if clock.set != timeout {
+                self.stream.set_read_timeout(timeout)?;
+                clock.set = timeout;
+            }
+            Ok(())
+        } else {
+            self.stream.set_read_timeout(timeout)
+        }
+    }
+
+    /// The stream. Its read timeout is the connection's while it runs: set yours with
+    /// [`set_read_timeout`](Self::set_read_timeout), or on the stream before handing it over.
     pub fn stream(&self) -> &S {
         &self.stream
     }
