@@ -1,0 +1,84 @@
+//! A write that fails does not take the event that came with it: the blocking connection returns the
+//! event first and the write's error with the next call, and what arrived behind it is still read
+//! ("nothing lost").
+
+use std::io::{self, Read, Write};
+
+use websocket_driver_std::Options;
+use websocket_driver_std::blocking::{Accepted, Incoming, Timeouts, accept};
+
+/// A scripted transport: reads hand out `input`, writes succeed until the server's 101 head has gone
+/// out and fail with `BrokenPipe` after it (the peer is gone by the time anything else is written).
+struct Scripted {
+    input: io::Cursor<Vec<u8>>,
+    written: Vec<u8>,
+}
+
+impl Read for Scripted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.input.read(buf)
+    }
+}
+
+impl Write for Scripted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.written.windows(4).any(|w| w == b"\r\n\r\n") {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// No timeouts: a pipe-like stream, timed only when a read returns.
+impl Timeouts for Scripted {}
+
+/// A client frame (FIN set) masked with `key` (RFC 6455 §5.3).
+fn masked(opcode: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut frame = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&key);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    frame
+}
+
+#[test]
+fn an_event_taken_when_writing_its_reply_fails_comes_before_the_error() {
+    let mut input = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Version: 13\r\n\r\n"
+        .to_vec();
+    // A ping (its pong is the write that fails), then a text message behind it.
+    input.extend(masked(0x9, b"are you there", [1, 2, 3, 4]));
+    input.extend(masked(0x1, b"hello", [5, 6, 7, 8]));
+    let stream = Scripted {
+        input: io::Cursor::new(input),
+        written: Vec::new(),
+    };
+    let Accepted::WebSocket(mut connection) = accept(stream, Options::default(), |_| {}).unwrap()
+    else {
+        panic!("the upgrade was not accepted");
+    };
+    assert!(
+        connection
+            .stream()
+            .written
+            .starts_with(b"HTTP/1.1 101 Switching Protocols\r\n")
+    );
+    // The pong cannot be written; the ping it answers is still returned, and the error after it.
+    assert_eq!(
+        connection.recv().unwrap(),
+        Some(Incoming::Ping(b"are you there".to_vec()))
+    );
+    let error = connection.recv().unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+    // What had arrived behind the ping is still delivered to a caller that reads on.
+    assert_eq!(
+        connection.recv().unwrap(),
+        Some(Incoming::Message("hello".into()))
+    );
+}
