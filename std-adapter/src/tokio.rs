@@ -206,6 +206,8 @@ struct Inner<S> {
     /// The output was given up (the connection ended and the peer reads nothing): nothing more is
     /// written.
     abandoned: bool,
+    /// Something unsent was dropped when the output was given up: the application's flushes fail.
+    dropped: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
@@ -233,6 +235,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         self.write_waiters
             .settle(cx.waker(), wrote, result.is_ready());
         result
+    }
+
+    /// [`poll_write_out`](Self::poll_write_out) for the application's sends and flushes: output that
+    /// was given up unsent (the peer stopped reading and the connection ended) is `NotConnected`, not
+    /// a success.
+    fn poll_flush_sends(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_write_out(cx))?;
+        if self.dropped {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the connection ended before its output was written (the peer did not read it)",
+            )));
+        }
+        Poll::Ready(Ok(()))
     }
 
     /// [`poll_write_out`](Self::poll_write_out) with the transport's context.
@@ -288,6 +304,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// transport flush is not waited for, nothing more is written, and a split writer waiting to
     /// write is woken to see it.
     fn abandon_output(&mut self) {
+        self.dropped |= !self.engine.output().is_empty() || self.unflushed;
         self.engine.discard_output();
         self.unflushed = false;
         self.abandoned = true;
@@ -470,7 +487,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if self.engine.buffered_amount() > self.engine.options().transmit_buffer {
-            ready!(self.poll_write_out(cx))?;
+            ready!(self.poll_flush_sends(cx))?;
         }
         Poll::Ready(Ok(()))
     }
@@ -520,6 +537,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 reader: None,
                 linger: None,
                 abandoned: false,
+                dropped: false,
             },
         }
     }
@@ -743,7 +761,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketStream<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().inner.poll_write_out(cx).map_err(Error::Io)
+        self.get_mut().inner.poll_flush_sends(cx).map_err(Error::Io)
     }
 
     /// Sends a close (1000) if none was sent and flushes; read the stream to its end for the peer's
@@ -753,7 +771,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketStream<S> {
         if inner.engine.state() == State::Open {
             inner.close(1000, "")?;
         }
-        inner.poll_write_out(cx).map_err(Error::Io)
+        inner.poll_flush_sends(cx).map_err(Error::Io)
     }
 }
 
@@ -770,7 +788,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().inner.poll_write_out(cx).map_err(Error::Io)
+        self.get_mut().inner.poll_flush_sends(cx).map_err(Error::Io)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
@@ -825,7 +843,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketWriter<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        lock(&self.shared).poll_write_out(cx).map_err(Error::Io)
+        lock(&self.shared).poll_flush_sends(cx).map_err(Error::Io)
     }
 
     /// Sends a close (1000) if none was sent and flushes; the reader sees the peer's answer.
@@ -834,6 +852,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketWriter<S> {
         if inner.engine.state() == State::Open {
             inner.close(1000, "")?;
         }
-        inner.poll_write_out(cx).map_err(Error::Io)
+        inner.poll_flush_sends(cx).map_err(Error::Io)
     }
 }

@@ -4,8 +4,8 @@
 
 use std::io::{self, Read, Write};
 
-use websocket_driver_std::Options;
 use websocket_driver_std::blocking::{Accepted, Incoming, Timeouts, accept};
+use websocket_driver_std::{CloseEvent, Options};
 
 /// A scripted transport: reads hand out `input`, writes succeed until the server's 101 head has gone
 /// out and fail with `BrokenPipe` after it (the peer is gone by the time anything else is written).
@@ -81,4 +81,13 @@ fn an_event_taken_when_writing_its_reply_fails_comes_before_the_error() {
         connection.recv().unwrap(),
         Some(Incoming::Message("hello".into()))
     );
+    // The transport is gone: the stream ends with 1006 (RFC 6455 §7.1.5), not the same error again,
+    // and a send says so.
+    assert!(matches!(
+        connection.recv().unwrap(),
+        Some(Incoming::Close(CloseEvent { code: 1006, .. }))
+    ));
+    assert_eq!(connection.recv().unwrap(), None);
+    let refused = connection.send("late").unwrap_err();
+    assert_eq!(refused.kind(), io::ErrorKind::NotConnected);
 }

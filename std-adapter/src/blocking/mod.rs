@@ -14,7 +14,9 @@ use std::time::{Duration, Instant as StdInstant};
 use websocket_driver::{Instant, State};
 
 use crate::engine::{Decision, Engine, Event, RequestHead};
+use pace::Pace;
 
+mod pace;
 mod serve;
 mod split;
 mod timeouts;
@@ -53,6 +55,9 @@ pub struct Connection<S: Read + Write> {
     write_timeout_set: bool,
     /// An error writing the output, met while an event was at hand: returned after that event.
     write_error: Option<io::Error>,
+    /// A write failed for good: output is dropped from then on, sends fail with `NotConnected`, and
+    /// what had arrived is still returned, then the close (1006).
+    broken: bool,
 }
 
 /// The read timeouts of a stream that has them.
@@ -108,9 +113,15 @@ fn send_error(e: crate::engine::Error) -> io::Error {
     io::Error::new(kind, e)
 }
 
-/// Writes everything `engine` has queued to `out`, blocking, then flushes.
-fn write_output(engine: &mut Engine, out: &mut impl Write) -> io::Result<()> {
+/// Writes everything `engine` has queued to `out`, blocking, then flushes; `window` is the write
+/// timeout the connection set, which paces the peer ([`pace`]).
+fn write_output(
+    engine: &mut Engine,
+    out: &mut impl Write,
+    window: Option<Duration>,
+) -> io::Result<()> {
     let mut wrote = false;
+    let mut pace = Pace::new(window);
     loop {
         let bytes = engine.output();
         if bytes.is_empty() {
@@ -118,7 +129,10 @@ fn write_output(engine: &mut Engine, out: &mut impl Write) -> io::Result<()> {
         }
         match out.write(bytes) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => engine.consume_output(n),
+            Ok(n) => {
+                engine.consume_output(n);
+                pace.took(n, engine.output().len())?;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -148,6 +162,7 @@ impl<S: Read + Write + Timeouts> Connection<S> {
         Connection {
             write_timeout_set,
             write_error: None,
+            broken: false,
             engine,
             stream,
             eof: false,
@@ -291,9 +306,32 @@ impl<S: Read + Write + Timeouts> Connection<S> {
         self.stream
     }
 
-    /// Writes everything the engine has queued to the stream.
+    /// Writes everything the engine has queued to the stream. A write that fails for good ends the
+    /// transport: the error is returned once, and the stream then ends (RFC 6455 §7.1.5: 1006).
     fn write_out(&mut self) -> io::Result<()> {
-        write_output(&mut self.engine, &mut self.stream)
+        if self.broken {
+            self.engine.discard_output();
+            return Ok(());
+        }
+        let window = self.write_window();
+        let written = write_output(&mut self.engine, &mut self.stream, window);
+        if let Err(e) = &written
+            && pace::is_fatal(e, self.write_timeout_set)
+        {
+            self.broken = true;
+            self.eof = true;
+            self.engine.discard_output();
+        }
+        written
+    }
+
+    /// The write timeout this connection set, which paces the peer; `None` when the application
+    /// bounds writes itself.
+    fn write_window(&self) -> Option<Duration> {
+        let options = self.engine.options();
+        self.write_timeout_set
+            .then(|| options.ping_interval.map(|i| i + options.pong_timeout))
+            .flatten()
     }
 
     /// The next thing that happened, blocking until something does; `None` once the connection is closed
@@ -330,6 +368,7 @@ impl<S: Read + Write + Timeouts> Connection<S> {
 
     /// Sends a message.
     pub fn send(&mut self, message: impl Into<Message>) -> io::Result<()> {
+        self.usable()?;
         let sent = self.engine.send(message.into());
         self.write_out()?;
         sent.map_err(send_error)
@@ -337,6 +376,7 @@ impl<S: Read + Write + Timeouts> Connection<S> {
 
     /// Sends a ping.
     pub fn ping(&mut self, payload: &[u8]) -> io::Result<()> {
+        self.usable()?;
         let sent = self.engine.ping(payload);
         self.write_out()?;
         sent.map_err(send_error)
@@ -349,9 +389,21 @@ impl<S: Read + Write + Timeouts> Connection<S> {
     /// A code that may not be sent (F17: 1005, 1006, 1015, …) or a reason over 123 bytes is
     /// `InvalidInput`, and nothing is sent; a connection already closing or closed is `NotConnected`.
     pub fn close(&mut self, code: u16, reason: &str) -> io::Result<()> {
+        self.usable()?;
         let closed = self.engine.close(Some(code), reason);
         self.write_out()?;
         closed.map_err(send_error)
+    }
+
+    /// `NotConnected` once a write failed for good: nothing more can be sent.
+    fn usable(&self) -> io::Result<()> {
+        if self.broken {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "an earlier write failed: the connection is gone",
+            ));
+        }
+        Ok(())
     }
 
     /// The engine, for its getters (`protocol`, `version`, `state`, `status`, `headers`).

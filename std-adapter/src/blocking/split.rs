@@ -8,12 +8,13 @@
 //! itself when the write side is free, and leaves them to the writer's loop when it is not.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant as StdInstant};
 
 use websocket_driver::{Instant, State};
 
+use super::pace::{self, Pace};
 use super::{Connection, Incoming};
 use crate::engine::Engine;
 use crate::{CloseEvent, Message};
@@ -22,6 +23,8 @@ use crate::{CloseEvent, Message};
 struct Shared {
     engine: Engine,
     epoch: StdInstant,
+    /// A write failed for good, or the engine timed out: the socket is shut down, output dropped.
+    broken: bool,
 }
 
 impl Shared {
@@ -34,6 +37,10 @@ impl Shared {
 struct Out {
     stream: TcpStream,
     chunk: Vec<u8>,
+    /// The write timeout the connection set, which paces the peer (`super::pace`).
+    window: Option<Duration>,
+    /// Whether that timeout is the connection's (else a timed-out write is the application's error).
+    ours: bool,
 }
 
 /// At most this much output is copied out of the engine for one write.
@@ -41,17 +48,23 @@ const CHUNK: usize = 64 * 1024;
 
 /// Writes the engine's output through `out`, which the caller holds. The engine's lock is taken only
 /// to copy a chunk and to count it written. `out` is released under the engine's lock once nothing is
-/// left, so a reply queued meanwhile is either written here or finds the write side free.
+/// left, so a reply queued meanwhile is either written here or finds the write side free. A connection
+/// that ended without its peer (a write failed for good, or a timeout) drops its output: `NotConnected`.
 fn drain(shared: &Mutex<Shared>, mut out: MutexGuard<'_, Out>) -> io::Result<()> {
+    let mut pace = Pace::new(out.window);
     loop {
-        let engine = lock(shared);
+        let mut engine = lock(shared);
+        if engine.broken || engine.engine.timed_out() {
+            engine.engine.discard_output();
+            return Err(gone());
+        }
         let bytes = engine.engine.output();
         if bytes.is_empty() {
             drop(out);
             return Ok(());
         }
         let n = bytes.len().min(CHUNK);
-        let Out { stream, chunk } = &mut *out;
+        let Out { stream, chunk, .. } = &mut *out;
         chunk.clear();
         chunk.extend_from_slice(&bytes[..n]);
         drop(engine);
@@ -63,15 +76,52 @@ fn drain(shared: &Mutex<Shared>, mut out: MutexGuard<'_, Out>) -> io::Result<()>
                 None => break Ok(()),
                 Some(rest) => match stream.write(rest) {
                     Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
-                    Ok(k) => sent += k,
+                    Ok(k) => {
+                        sent += k;
+                        if let Err(e) = pace.took(k, rest.len() - k) {
+                            break Err(e);
+                        }
+                    }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => break Err(e),
                 },
             }
         };
-        lock(shared).engine.consume_output(sent);
-        written?;
+        let mut engine = lock(shared);
+        if engine.broken {
+            // The other half ended the transport meanwhile, and dropped the output this came from.
+            return Err(gone());
+        }
+        engine.engine.consume_output(sent);
+        if let Err(e) = written {
+            if pace::is_fatal(&e, out.ours) {
+                engine.end(&out.stream);
+                // A write the reader's timeout cut short says so rather than as a broken pipe.
+                if engine.engine.timed_out() {
+                    return Err(gone());
+                }
+            }
+            return Err(e);
+        }
     }
+}
+
+impl Shared {
+    /// Ends the transport: output is dropped and the socket shut down, which wakes a read or write
+    /// blocked on it in the other half (the reader then sees the end of the stream: 1006).
+    fn end(&mut self, stream: &TcpStream) {
+        self.broken = true;
+        self.engine.discard_output();
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+}
+
+/// The error of a send on a connection that ended without its peer.
+fn gone() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the connection is gone (a write failed, or the peer timed out)",
+    )
 }
 
 /// The reading half: [`recv`](Self::recv) blocks until something arrives. Keep calling it: it also
@@ -114,10 +164,13 @@ impl Connection<TcpStream> {
         let out = Arc::new(Mutex::new(Out {
             stream: self.stream.try_clone()?,
             chunk: Vec::new(),
+            window: self.write_window(),
+            ours: self.write_timeout_set,
         }));
         let shared = Arc::new(Mutex::new(Shared {
             engine: self.engine,
             epoch: self.epoch,
+            broken: self.broken,
         }));
         Ok((
             Reader {
@@ -160,6 +213,10 @@ impl Reader {
             }
             let now = shared.now();
             let event = shared.engine.next_event(now);
+            if shared.engine.timed_out() && !shared.broken {
+                // A writer blocked on a peer that does not read wakes now, and fails.
+                shared.end(&self.stream);
+            }
             let pending = shared.engine.buffered_amount() > 0;
             // The engine takes no more input until its replies are out (the peer does not read them).
             let stalled = !self.unread.is_empty() && !shared.engine.wants_read();
