@@ -154,6 +154,7 @@ mod driver;
 pub mod engine;
 pub mod extensions;
 mod handlers;
+mod handshake_failure;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 mod message;
@@ -165,6 +166,7 @@ pub mod tokio;
 
 pub use driver::{Driver, Handle, MAX_PING_CALLBACKS, PingCallback};
 pub use extensions::{Extension, PermessageDeflate};
+pub use handshake_failure::HandshakeFailure;
 pub use message::{CloseEvent, ErrorEvent, Message};
 pub use options::Options;
 pub use proxy::Proxy;

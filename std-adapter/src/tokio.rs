@@ -50,6 +50,7 @@ use futures_sink::Sink;
 use websocket_driver::{Instant, Role, State};
 
 use crate::engine::{self, Decision, Engine, Event, RequestHead};
+use crate::handshake_failure::{self, Failing};
 use crate::{CloseEvent, Message, Options};
 
 /// What the stream yields and the sink takes: a message, a ping, a pong or the close (RFC 6455 §5.5,
@@ -557,8 +558,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     async fn handshake(mut self, mut decide: Option<Decide<'_>>) -> io::Result<Self> {
-        let mut failure = None;
-        let mut refused = false;
+        let mut failing = Failing::default();
         loop {
             let now = self.inner.now();
             if let Some(event) = self.inner.engine.next_event(now) {
@@ -567,10 +567,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                         self.write_all_out().await?;
                         return Ok(self);
                     }
+                    Event::ProxyConnected => {
+                        // The tunnel is open (H11): the WebSocket handshake goes through it.
+                        self.inner.engine.start().map_err(io::Error::other)?;
+                    }
                     Event::Connect(head) if head.websocket => {
                         match decide.take().map(|decide| decide(&head)) {
                             Some(decision) => {
-                                refused = matches!(decision, Decision::Refuse { .. });
+                                let refused = matches!(decision, Decision::Refuse { .. });
                                 let _ = self.inner.engine.decide(decision);
                                 if refused {
                                     self.write_all_out().await?;
@@ -594,20 +598,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                             "not a WebSocket request",
                         ));
                     }
-                    Event::Error(e) => failure = failure.or(Some(e.to_string())),
+                    Event::Error(e) => failing.error(&e),
                     Event::Close(close) => {
                         self.write_all_out().await?;
-                        let reason = failure.unwrap_or(if close.reason.is_empty() {
-                            "handshake failed".into()
-                        } else {
-                            close.reason
-                        });
-                        let kind = if refused {
-                            io::ErrorKind::PermissionDenied
-                        } else {
-                            io::ErrorKind::ConnectionRefused
-                        };
-                        return Err(io::Error::new(kind, reason));
+                        return Err(failing.into_error(&self.inner.engine, close));
                     }
                     _ => {}
                 }
@@ -636,7 +630,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 None => read.await?,
             };
             if n == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
+                return Err(handshake_failure::ended_early());
             }
             self.inner.engine.commit(n);
         }
@@ -726,6 +720,14 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Client: opens the WebSocket at `url` over `io` (a TCP stream to its host, or a TLS stream for `wss:`).
+/// `setup` may add extensions and headers, and route through an HTTP proxy with
+/// [`Engine::connect_proxy`] (H11: `io` then goes to the proxy).
+///
+/// # Errors
+///
+/// A failed handshake's error carries a [`HandshakeFailure`](crate::HandshakeFailure): the reason, and
+/// the response's status and headers. Its kind is `TimedOut` when the handshake timeout ran out, else
+/// `ConnectionRefused`.
 pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
     io: S,
     url: &str,
@@ -734,7 +736,9 @@ pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<WebSocketStream<S>> {
     let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
     setup(&mut engine);
-    engine.start().map_err(io::Error::other)?;
+    if engine.proxy().is_none() {
+        engine.start().map_err(io::Error::other)?;
+    }
     // Boxed: the handshake's state lives on the heap only while it runs, so the caller's task keeps
     // just the open stream afterwards (an idle connection's task stays small).
     Box::pin(WebSocketStream::new(engine, io).handshake(None)).await

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant as StdInstant};
 use websocket_driver::{Instant, State};
 
 use crate::engine::{Decision, Engine, Event, RequestHead};
+use crate::handshake_failure::{self, Failing};
 use pace::Pace;
 
 mod pace;
@@ -177,7 +178,14 @@ impl<S: Read + Write + Timeouts> Connection<S> {
     }
 
     /// Opens a client connection over `stream` to `url`: sends the request and waits for the answer.
-    /// `setup` may add extensions and headers first.
+    /// `setup` may add extensions and headers first, and route through an HTTP proxy with
+    /// [`Engine::connect_proxy`] (H11; `stream` then goes to the proxy).
+    ///
+    /// # Errors
+    ///
+    /// A failed handshake's error carries a [`HandshakeFailure`](crate::HandshakeFailure): the reason,
+    /// and the response's status and headers. Its kind is `TimedOut` when the handshake timeout ran
+    /// out, else `ConnectionRefused`.
     pub fn client(
         stream: S,
         url: &str,
@@ -186,32 +194,34 @@ impl<S: Read + Write + Timeouts> Connection<S> {
     ) -> io::Result<Self> {
         let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
         setup(&mut engine);
-        let started = engine.start();
+        Self::open(engine, stream)
+    }
+
+    /// Runs a client's opening handshake (through its proxy first, if it has one).
+    fn open(mut engine: Engine, stream: S) -> io::Result<Self> {
+        let started = if engine.proxy().is_some() {
+            Ok(())
+        } else {
+            engine.start()
+        };
         let mut connection = Connection::new(engine, stream);
-        if let Err(e) = started {
-            return Err(io::Error::other(e));
-        }
+        started.map_err(io::Error::other)?;
         connection.write_out()?;
-        let mut failure = None;
+        let mut failing = Failing::default();
         loop {
             match connection.next()? {
                 Some(Event::Open) => return Ok(connection),
-                Some(Event::Error(e)) => failure = failure.or(Some(e.to_string())),
+                Some(Event::ProxyConnected) => {
+                    // The tunnel is open (H11): the WebSocket handshake goes through it.
+                    connection.engine.start().map_err(io::Error::other)?;
+                    connection.write_out()?;
+                }
+                Some(Event::Error(e)) => failing.error(&e),
                 Some(Event::Close(close)) => {
-                    let reason = failure.unwrap_or(if close.reason.is_empty() {
-                        "handshake failed".into()
-                    } else {
-                        close.reason
-                    });
-                    return Err(io::Error::new(io::ErrorKind::ConnectionRefused, reason));
+                    return Err(failing.into_error(&connection.engine, close));
                 }
                 Some(_) => {}
-                None => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "connection closed during the handshake",
-                    ));
-                }
+                None => return Err(handshake_failure::ended_early()),
             }
         }
     }
@@ -437,6 +447,8 @@ impl<S: Read + Write + Timeouts> Connection<S> {
 
 impl Connection<TcpStream> {
     /// Connects to a `ws:` URL over TCP (for `wss:`, make a TLS stream and use [`Connection::client`]).
+    /// When `setup` routes through an `http:` proxy ([`Engine::connect_proxy`]), the TCP connection
+    /// goes to the proxy.
     pub fn connect(
         url: &str,
         options: Options,
@@ -450,15 +462,31 @@ impl Connection<TcpStream> {
                 "wss: needs a TLS stream: use Connection::client",
             ));
         }
-        let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
+        let mut engine = Engine::client(url, options).map_err(io::Error::other)?;
+        setup(&mut engine);
+        let proxy = match engine.proxy() {
+            Some(proxy) => Some(
+                websocket_driver::Url::parse(proxy)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?,
+            ),
+            None => None,
+        };
+        let to = proxy.as_ref().unwrap_or(&parsed);
+        if to.is_secure() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "an https: proxy needs a TLS stream: use Connection::client",
+            ));
+        }
+        let host = to.host().trim_start_matches('[').trim_end_matches(']');
         let stream = TcpStream::connect(
-            (host, parsed.port())
+            (host, to.port())
                 .to_socket_addrs()?
                 .collect::<Vec<_>>()
                 .as_slice(),
         )?;
         stream.set_nodelay(true)?;
-        Connection::client(stream, url, options, setup)
+        Connection::open(engine, stream)
     }
 }
 
@@ -496,13 +524,12 @@ fn accept_timed<S: Read + Write + Timeouts>(
     setup(&mut engine);
     let mut connection = Connection::new(engine, stream);
     let mut decide = Some(decide);
-    let mut failure = None;
-    let mut refused = false;
+    let mut failing = Failing::default();
     loop {
         match connection.next()? {
             Some(Event::Connect(head)) if head.websocket => {
                 let decision = decide.take().and_then(|decide| decide(&head));
-                refused = matches!(decision, Some(Decision::Refuse { .. }));
+                let refused = matches!(decision, Some(Decision::Refuse { .. }));
                 let _ = match decision {
                     Some(decision) => connection.engine.decide(decision),
                     None => connection.engine.accept(),
@@ -529,27 +556,10 @@ fn accept_timed<S: Read + Write + Timeouts>(
                 });
             }
             Some(Event::Open) => return Ok(Accepted::WebSocket(Box::new(connection))),
-            Some(Event::Error(e)) => failure = failure.or(Some(e.to_string())),
-            Some(Event::Close(close)) => {
-                let reason = failure.unwrap_or(if close.reason.is_empty() {
-                    "handshake refused".into()
-                } else {
-                    close.reason
-                });
-                let kind = if refused {
-                    io::ErrorKind::PermissionDenied
-                } else {
-                    io::ErrorKind::InvalidData
-                };
-                return Err(io::Error::new(kind, reason));
-            }
+            Some(Event::Error(e)) => failing.error(&e),
+            Some(Event::Close(close)) => return Err(failing.into_error(&connection.engine, close)),
             Some(_) => {}
-            None => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "connection closed during the handshake",
-                ));
-            }
+            None => return Err(handshake_failure::ended_early()),
         }
     }
 }

@@ -391,6 +391,15 @@ impl Engine {
         Ok(())
     }
 
+    /// Client: the HTTP proxy's URL, once [`connect_proxy`](Self::connect_proxy) set one.
+    pub fn proxy(&self) -> Option<&str> {
+        self.client
+            .as_ref()?
+            .proxy
+            .as_ref()
+            .map(|(url, _)| url.as_str())
+    }
+
     /// Client: queues the opening request (H8) with the extension offer (X1); sends made before open
     /// wait for the handshake (S2).
     pub fn start(&mut self) -> Result<(), Error> {
@@ -484,6 +493,14 @@ impl Engine {
     /// the peer is gone or does not answer, so output still queued need not wait for it.
     pub fn timed_out(&self) -> bool {
         self.core.timeout().is_some()
+    }
+
+    /// The opening handshake ran out of time (`Options::handshake_timeout`).
+    pub(crate) fn handshake_timed_out(&self) -> bool {
+        matches!(
+            self.core.handshake_failure(),
+            Some(websocket_driver::HandshakeError::Timeout)
+        )
     }
 
     /// Drops the output not yet written: for a connection that ended while its peer stopped reading
