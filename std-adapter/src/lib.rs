@@ -160,6 +160,7 @@ pub mod hyper;
 mod message;
 pub mod negotiation;
 mod options;
+mod pace;
 mod proxy;
 #[cfg(feature = "tokio")]
 pub mod tokio;

@@ -51,6 +51,7 @@ use websocket_driver::{Instant, Role, State};
 
 use crate::engine::{self, Decision, Engine, Event, RequestHead};
 use crate::handshake_failure::{self, Failing};
+use crate::pace;
 use crate::{CloseEvent, Message, Options};
 
 /// What the stream yields and the sink takes: a message, a ping, a pong or the close (RFC 6455 §5.5,
@@ -209,6 +210,12 @@ struct Inner<S> {
     abandoned: bool,
     /// Something unsent was dropped when the output was given up: the application's flushes fail.
     dropped: bool,
+    /// The connection failed: the error, returned once the close frame it queued is written (an
+    /// application that stops at the error still sends it, RFC 6455 §7.1.7).
+    failure: Option<engine::Error>,
+    /// A send waiting on the peer: when the window for its next `pace::MIN_PROGRESS` bytes ends,
+    /// and what the peer took so far in it (allocated only while a send waits).
+    stall: Option<(Pin<Box<Sleep>>, usize)>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
@@ -238,11 +245,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         result
     }
 
-    /// [`poll_write_out`](Self::poll_write_out) for the application's sends and flushes: output that
-    /// was given up unsent (the peer stopped reading and the connection ended) is `NotConnected`, not
-    /// a success.
+    /// [`poll_write_out`](Self::poll_write_out) for the application's sends and flushes. Output that
+    /// was given up unsent (the connection ended while the peer read nothing) is `NotConnected`, not a
+    /// success; a peer that takes too little of it while a send waits ends the connection
+    /// (`crate::pace`: keepalive cannot, as nothing reads its pong meanwhile on an unsplit stream).
     fn poll_flush_sends(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_write_out(cx))?;
+        let before = self.engine.buffered_amount();
+        let written = self.poll_write_out(cx);
+        if written.is_pending() {
+            let taken = before.saturating_sub(self.engine.buffered_amount());
+            return self.poll_pace(cx, taken);
+        }
+        self.stall = None;
+        ready!(written)?;
         if self.dropped {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::NotConnected,
@@ -250,6 +265,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             )));
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// A send waits on the peer, which took `taken` bytes in this call: pending while it keeps the
+    /// pace; when a window passes with less than `pace::MIN_PROGRESS` taken, the connection ends
+    /// (its close event: 1006) and the send fails with `TimedOut`.
+    fn poll_pace(&mut self, cx: &mut Context<'_>, taken: usize) -> Poll<io::Result<()>> {
+        let Some(window) = pace::window(self.engine.options()) else {
+            return Poll::Pending;
+        };
+        let (sleep, so_far) = self
+            .stall
+            .get_or_insert_with(|| (Box::pin(::tokio::time::sleep(window)), 0));
+        *so_far += taken;
+        if *so_far >= pace::MIN_PROGRESS {
+            *so_far = 0;
+            sleep.as_mut().reset(::tokio::time::Instant::now() + window);
+        }
+        ready!(sleep.as_mut().poll(cx));
+        self.stall = None;
+        self.abandon_output();
+        if !self.done {
+            let event = CloseEvent {
+                code: 1006,
+                reason: pace::SLOW.into(),
+            };
+            self.done = true;
+            self.close = Some(event.clone());
+            self.close_item = Some(event);
+            self.wake_reader();
+        }
+        Poll::Ready(Err(pace::too_slow()))
     }
 
     /// [`poll_write_out`](Self::poll_write_out) with the transport's context.
@@ -398,7 +444,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             self.reader = Some(cx.waker().clone());
         }
         loop {
-            if !self.done {
+            if !self.done && self.failure.is_none() {
                 let now = self.now();
                 if let Some(event) = self.engine.next_event(now) {
                     match event {
@@ -412,7 +458,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                             self.close = Some(event.clone());
                             self.close_item = Some(event);
                         }
-                        Event::Error(e) => return Poll::Ready(Some(Err(Error::WebSocket(e)))),
+                        Event::Error(e) => self.failure = Some(e),
                         _ => {}
                     }
                     continue;
@@ -421,12 +467,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             // Automatic replies (pongs, the close echo) go out as reading goes on; while the output is
             // over the high-water mark, nothing more is read.
             match self.poll_write_out(cx) {
-                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(Error::Io(e)))),
+                Poll::Ready(Err(e)) => {
+                    let error = self.failure.take().map_or(Error::Io(e), Error::WebSocket);
+                    return Poll::Ready(Some(Err(error)));
+                }
+                // A failure's close frame waits for the peer until the closing deadline at most.
+                Poll::Pending if self.failure.is_some() => ready!(self.poll_timer(cx)),
                 Poll::Pending if self.done || !self.engine.wants_read() => {
                     ready!(self.poll_stalled(cx));
                     continue;
                 }
                 _ => {}
+            }
+            if let Some(e) = self.failure.take() {
+                return Poll::Ready(Some(Err(Error::WebSocket(e))));
             }
             if self.done {
                 // The stream never ends before the close echo is written.
@@ -463,7 +517,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// After the close: a server shuts down the write half at once (it closes first, RFC 6455
     /// §7.1.1); a client waits for the server to close, until the close timeout (S8), then shuts down.
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.shut && !self.engine.should_close() {
+        while !self.shut && !self.engine.should_close() && !self.abandoned {
             if self.poll_timer(cx).is_ready() {
                 continue;
             }
@@ -539,6 +593,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 linger: None,
                 abandoned: false,
                 dropped: false,
+                failure: None,
+                stall: None,
             },
         }
     }

@@ -178,3 +178,38 @@ async fn a_tokio_send_the_peer_never_took_is_an_error() {
     );
     drop(peer);
 }
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn a_tokio_send_on_an_unsplit_stream_gives_up_on_a_deaf_peer() {
+    // Nothing reads the pong while `send` waits, so keepalive cannot end this: the pace does.
+    use futures_util::{SinkExt, StreamExt};
+    use websocket_driver_std::tokio::{Item, accept};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer = deaf_client(listener.local_addr().unwrap(), Duration::from_secs(20));
+    let (socket, _) = listener.accept().unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let socket = tokio::net::TcpStream::from_std(socket).unwrap();
+    let mut ws = accept(socket, quick_keepalive(), |_| {}).await.unwrap();
+    let sent = tokio::time::timeout(
+        Duration::from_secs(10),
+        ws.send(Item::Message(Message::Binary(vec![1; LARGE]))),
+    )
+    .await
+    .expect("the send gives up on the peer");
+    match sent {
+        Err(websocket_driver_std::tokio::Error::Io(e)) => {
+            assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    match ws.next().await {
+        Some(Ok(Item::Close(CloseEvent { code: 1006, reason }))) => {
+            assert!(reason.contains("too slowly"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(ws.next().await.is_none());
+    drop(peer);
+}

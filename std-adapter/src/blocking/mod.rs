@@ -4,8 +4,8 @@
 //!
 //! A thin face over the connection [`Engine`]: reads go straight into the engine's receive buffer,
 //! its output is written out before the next read (so a peer that does not read blocks our writes,
-//! never our memory, and a write that takes nothing for `ping_interval + pong_timeout` fails), and
-//! its timers bound every read. Nothing here decides anything about the protocol.
+//! never our memory, and a peer that takes less than 4 KiB of it in `ping_interval + pong_timeout`
+//! fails the write), and its timers bound every read. Nothing here decides anything about the protocol.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -15,9 +15,8 @@ use websocket_driver::{Instant, State};
 
 use crate::engine::{Decision, Engine, Event, RequestHead};
 use crate::handshake_failure::{self, Failing};
-use pace::Pace;
+use crate::pace::{self, Pace};
 
-mod pace;
 mod serve;
 mod split;
 mod timeouts;
@@ -151,14 +150,11 @@ impl<S: Read + Write + Timeouts> Connection<S> {
             .read_timeout()
             .ok()
             .map(|user| ReadClock { user, set: user });
-        // A peer that takes nothing we write for as long as keepalive waits is gone (unless the
-        // application bounds writes itself).
-        let options = engine.options();
+        // A peer that takes (next to) nothing we write for as long as keepalive waits is gone
+        // (unless the application bounds writes itself): `crate::pace`.
         let mut write_timeout_set = false;
-        if let (Ok(None), Some(interval)) = (stream.write_timeout(), options.ping_interval) {
-            write_timeout_set = stream
-                .set_write_timeout(Some(interval + options.pong_timeout))
-                .is_ok();
+        if let (Ok(None), Some(window)) = (stream.write_timeout(), pace::window(engine.options())) {
+            write_timeout_set = stream.set_write_timeout(Some(window)).is_ok();
         }
         Connection {
             write_timeout_set,
@@ -338,9 +334,8 @@ impl<S: Read + Write + Timeouts> Connection<S> {
     /// The write timeout this connection set, which paces the peer; `None` when the application
     /// bounds writes itself.
     fn write_window(&self) -> Option<Duration> {
-        let options = self.engine.options();
         self.write_timeout_set
-            .then(|| options.ping_interval.map(|i| i + options.pong_timeout))
+            .then(|| pace::window(self.engine.options()))
             .flatten()
     }
 

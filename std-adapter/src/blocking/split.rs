@@ -14,9 +14,9 @@ use std::time::{Duration, Instant as StdInstant};
 
 use websocket_driver::{Instant, State};
 
-use super::pace::{self, Pace};
 use super::{Connection, Incoming};
 use crate::engine::Engine;
+use crate::pace::{self, Pace};
 use crate::{CloseEvent, Message};
 
 /// The engine, shared by both halves.
