@@ -1,5 +1,7 @@
 //! A WebSocket echo at `/` on axum, permessage-deflate enabled, like `echo_server`:
 //! `cargo run --release -p websocket-driver-std --example axum_echo -- --port 9001 [--host 127.0.0.1]`
+#[path = "serve_http/mod.rs"]
+mod serve_http;
 use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
@@ -64,5 +66,5 @@ async fn main() -> std::io::Result<()> {
     // Scripts read the port from this exact line, as from echo_server's.
     eprintln!("echo server on ws://{}", listener.local_addr()?);
     let app = Router::new().route("/", any(echo));
-    axum::serve(listener, app).await
+    serve_http::serve(listener, app).await
 }

@@ -2,6 +2,8 @@
 //! one router; open it in several browser tabs and they chat with each other, each line showing who sent
 //! it (members are numbered as they join).
 //! `cargo run --release -p websocket-driver-std --example chat [-- --port P]`
+#[path = "serve_http/mod.rs"]
+mod serve_http;
 use std::io;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -115,6 +117,6 @@ pub fn run(listener: TcpListener) -> io::Result<()> {
             .route("/index.html", get(|| async { Html(PAGE) }))
             .route("/chat", any(join))
             .with_state(room);
-        axum::serve(listener, app).await
+        serve_http::serve(listener, app).await
     })
 }

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -15,8 +15,9 @@ use websocket_driver_std::{Message, Options, PermessageDeflate};
 /// The page both chat examples serve.
 const PAGE: &str = include_str!("chat_page.html");
 
-/// Each member's outbox: what its writer thread sends.
-type Room = Arc<Mutex<Vec<(usize, Sender<String>)>>>;
+/// Each member's outbox: what its writer thread sends. A member too slow to take 64 lines misses some
+/// (an unbounded outbox would let a member that never reads grow the server's memory for good).
+type Room = Arc<Mutex<Vec<(usize, SyncSender<String>)>>>;
 
 /// Members are numbered as they join.
 static NEXT_MEMBER: AtomicUsize = AtomicUsize::new(1);
@@ -41,7 +42,12 @@ fn page(request: RequestHead, _body: Vec<u8>, mut stream: TcpStream) {
 fn broadcast(room: &Room, text: &str) {
     room.lock()
         .unwrap_or_else(|e| e.into_inner())
-        .retain(|(_, outbox)| outbox.send(text.to_owned()).is_ok());
+        .retain(|(_, outbox)| {
+            !matches!(
+                outbox.try_send(text.to_owned()),
+                Err(TrySendError::Disconnected(_))
+            )
+        });
 }
 
 /// One member: this thread reads (and so answers pings); a second thread writes what the room sends it.
@@ -51,7 +57,7 @@ fn member(connection: Connection<TcpStream>, room: Room) {
     let Ok((mut reader, writer)) = connection.split() else {
         return;
     };
-    let (outbox, inbox) = mpsc::channel::<String>();
+    let (outbox, inbox) = mpsc::sync_channel::<String>(64);
     let writing = thread::spawn(move || {
         for text in inbox {
             if writer.send(Message::Text(text)).is_err() {

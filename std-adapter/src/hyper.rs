@@ -33,6 +33,13 @@
 //! ```
 //!
 //! Nothing here reads a frame: hyper moves the HTTP bytes, the engine the WebSocket ones.
+//!
+//! **Time limits on the request head are the HTTP server's.** hyper reads the head before the
+//! upgrade reaches us, so `Options::handshake_timeout` cannot bound it. `axum::serve` gives hyper no
+//! timer, and hyper's header read timeout then never runs: a client that sends its head a byte at a
+//! time, or an idle keep-alive connection, is held for good. Serve with hyper's HTTP/1 builder, a
+//! `TokioTimer` and `header_read_timeout` (`examples/serve_http/mod.rs` does, for the axum
+//! examples). After the upgrade the stream's own timers run (keepalive, the closing deadline).
 
 use std::future::Future;
 use std::io;
@@ -112,7 +119,9 @@ pub fn upgrade<B>(
 /// TCP stream, or the TLS or proxy tunnel the application already has — and returns the same stream as
 /// [`tokio::connect`](crate::tokio::connect). The request goes out with the engine's headers (key,
 /// version, subprotocols, extension offer; `setup` registers extensions and headers); the response is
-/// checked by the core's checks (H9) before hyper hands over the connection.
+/// checked by the core's checks (H9) before hyper hands over the connection; a response that fails
+/// them is a `ConnectionRefused` error carrying a [`HandshakeFailure`](crate::HandshakeFailure) with
+/// its status and headers.
 pub async fn connect<S>(
     io: S,
     url: &str,
@@ -151,15 +160,27 @@ where
         .send_request(request)
         .await
         .map_err(io::Error::other)?;
-    engine
-        .accept_upgrade_response(
-            response.status().as_u16(),
-            response
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()));
+    if let Err(e) = engine.accept_upgrade_response(status, headers) {
+        // As the other clients report it: the reason, with the response's status and headers.
+        let failure = crate::HandshakeFailure {
+            reason: e.to_string(),
+            status: Some(status),
+            headers: response
                 .headers()
                 .iter()
-                .map(|(name, value)| (name.as_str(), value.as_bytes())),
-        )
-        .map_err(|e| io::Error::new(io::ErrorKind::ConnectionRefused, e))?;
+                .map(|(name, value)| {
+                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    (name.as_str().to_owned(), value)
+                })
+                .collect(),
+        };
+        return Err(io::Error::new(io::ErrorKind::ConnectionRefused, failure));
+    }
     let upgraded = hyper::upgrade::on(&mut response)
         .await
         .map_err(io::Error::other)?;
