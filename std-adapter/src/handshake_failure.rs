@@ -1,9 +1,11 @@
 //! Why an opening handshake failed, as the blocking and tokio faces return it: an `io::Error` whose
 //! kind says what happened and whose inner error, a [`HandshakeFailure`], keeps the reason and the
-//! server's response (RFC 6455 §4.1, H9: the status and headers stay readable after a failure).
+//! server's response (RFC 6455 §4.1, H9: the status and headers stay readable after a failure); and
+//! how long a server lingers after refusing one.
 
 use std::fmt;
 use std::io;
+use std::time::Duration;
 
 use websocket_driver::Role;
 
@@ -62,6 +64,13 @@ impl fmt::Display for HandshakeFailure {
 }
 
 impl std::error::Error for HandshakeFailure {}
+
+/// How long a server reads (and drops) what a refused client still sends before it closes
+/// (RFC 9112 §9.6: closing with unread input resets the connection, and the client may lose the
+/// refusal), and how much it reads at most.
+pub(crate) const LINGER: Duration = Duration::from_secs(2);
+/// See [`LINGER`].
+pub(crate) const LINGER_BYTES: usize = 1 << 20;
 
 /// What a handshake under way has reported so far, turned into its error when it closes.
 #[derive(Debug, Default)]

@@ -599,6 +599,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
+    /// A server's closing after a refusal (RFC 9112 §9.6): the write half is shut down, then what the
+    /// client still sends is read and dropped for a while — so that closing with unread input does
+    /// not reset the connection, which can lose the refusal on the client's side before it reads it.
+    async fn linger(&mut self) {
+        let _ = self.inner.io.shutdown().await;
+        let until = ::tokio::time::Instant::now() + handshake_failure::LINGER;
+        let mut left = handshake_failure::LINGER_BYTES;
+        let mut scratch = [0u8; 2048];
+        while left > 0 {
+            match ::tokio::time::timeout_at(until, self.inner.io.read(&mut scratch)).await {
+                Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+                _ => break,
+            }
+        }
+    }
+
     async fn write_all_out(&mut self) -> io::Result<()> {
         loop {
             let out = self.inner.engine.output();
@@ -634,7 +650,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                                 let _ = self.inner.engine.decide(decision);
                                 if refused {
                                     self.write_all_out().await?;
-                                    let _ = self.inner.io.shutdown().await;
+                                    self.linger().await;
                                     return Err(io::Error::new(
                                         io::ErrorKind::PermissionDenied,
                                         "the request was refused",
@@ -649,6 +665,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     Event::Connect(_) => {
                         let _ = self.inner.engine.refuse(400, "Not a WebSocket request");
                         self.write_all_out().await?;
+                        self.linger().await;
                         return Err(io::Error::new(
                             io::ErrorKind::InvalidData,
                             "not a WebSocket request",
@@ -657,6 +674,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     Event::Error(e) => failing.error(&e),
                     Event::Close(close) => {
                         self.write_all_out().await?;
+                        if self.inner.engine.role() == Role::Server {
+                            self.linger().await;
+                        }
                         return Err(failing.into_error(&self.inner.engine, close));
                     }
                     _ => {}

@@ -400,6 +400,29 @@ impl<S: Read + Write + Timeouts> Connection<S> {
         closed.map_err(send_error)
     }
 
+    /// A server's closing after a refusal (RFC 9112 §9.6): the write half is shut down, then what the
+    /// client still sends is read and dropped for a while, so that closing with unread input does not
+    /// reset the connection and lose the refusal on the client's side. Only on a stream that can shut
+    /// down its write half and time its reads ([`Timeouts`]).
+    fn linger(&mut self) {
+        if self.stream.shutdown_write().is_err() {
+            return;
+        }
+        let until = StdInstant::now() + handshake_failure::LINGER;
+        let mut left = handshake_failure::LINGER_BYTES;
+        let mut scratch = [0u8; 2048];
+        while left > 0 {
+            let wait = until.saturating_duration_since(StdInstant::now());
+            if wait.is_zero() || self.stream.set_read_timeout(Some(wait)).is_err() {
+                break;
+            }
+            match self.stream.read(&mut scratch) {
+                Ok(n) if n > 0 => left = left.saturating_sub(n),
+                _ => break,
+            }
+        }
+    }
+
     /// `NotConnected` once a write failed for good: nothing more can be sent.
     fn usable(&self) -> io::Result<()> {
         if self.broken {
@@ -531,6 +554,7 @@ fn accept_timed<S: Read + Write + Timeouts>(
                 };
                 connection.write_out()?;
                 if refused {
+                    connection.linger();
                     return Err(io::Error::new(
                         io::ErrorKind::PermissionDenied,
                         "the request was refused",
@@ -552,7 +576,10 @@ fn accept_timed<S: Read + Write + Timeouts>(
             }
             Some(Event::Open) => return Ok(Accepted::WebSocket(Box::new(connection))),
             Some(Event::Error(e)) => failing.error(&e),
-            Some(Event::Close(close)) => return Err(failing.into_error(&connection.engine, close)),
+            Some(Event::Close(close)) => {
+                connection.linger();
+                return Err(failing.into_error(&connection.engine, close));
+            }
             Some(_) => {}
             None => return Err(handshake_failure::ended_early()),
         }

@@ -40,6 +40,13 @@ pub trait Timeouts {
         let _ = timeout;
         Err(io::ErrorKind::Unsupported.into())
     }
+
+    /// Shuts down the write half (a TCP FIN): a server that refused a handshake then reads what the
+    /// client still sends for a moment before closing (RFC 9112 §9.6). Without it (the default), the
+    /// refusal is followed by the close at once.
+    fn shutdown_write(&self) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
 }
 
 /// Forwards every method to the socket type's own.
@@ -57,6 +64,9 @@ macro_rules! socket_timeouts {
             }
             fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
                 <$ty>::set_write_timeout(self, timeout)
+            }
+            fn shutdown_write(&self) -> io::Result<()> {
+                <$ty>::shutdown(self, std::net::Shutdown::Write)
             }
         }
     };
@@ -81,6 +91,9 @@ macro_rules! forward_timeouts {
             }
             fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
                 (**self).set_write_timeout(timeout)
+            }
+            fn shutdown_write(&self) -> io::Result<()> {
+                (**self).shutdown_write()
             }
         }
     )*};
