@@ -101,6 +101,7 @@ fn blocking_connect_goes_through_the_proxy_setup_names() {
 #[cfg(feature = "tokio")]
 #[tokio::test]
 async fn tokio_connect_goes_through_the_proxy_setup_names() {
+    // H11, on the tokio face.
     use futures_util::{SinkExt, StreamExt};
     use websocket_driver_std::tokio::{Item, connect};
 
@@ -161,6 +162,7 @@ fn assert_unauthorized(e: &io::Error) {
 
 #[test]
 fn blocking_handshake_failure_keeps_the_response() {
+    // H9: status() and headers() after a failure, through the error.
     let addr = answering(UNAUTHORIZED);
     let e = Connection::connect(&format!("ws://{addr}/"), Options::default(), |_| {})
         .err()
@@ -171,6 +173,7 @@ fn blocking_handshake_failure_keeps_the_response() {
 #[cfg(feature = "tokio")]
 #[tokio::test]
 async fn tokio_handshake_failure_keeps_the_response() {
+    // H9, on the tokio face.
     let addr = answering(UNAUTHORIZED);
     let io = tokio::net::TcpStream::connect(addr).await.unwrap();
     let e = websocket_driver_std::tokio::connect(

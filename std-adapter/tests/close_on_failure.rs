@@ -38,6 +38,7 @@ fn assert_closed_with_1002(after_head: &[u8]) {
 #[cfg(feature = "tokio")]
 #[tokio::test]
 async fn tokio_an_application_that_stops_at_the_error_still_sends_the_close() {
+    // S6: the close frame with the code goes out, then the error is emitted.
     use futures_util::StreamExt;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -66,6 +67,7 @@ async fn tokio_an_application_that_stops_at_the_error_still_sends_the_close() {
 
 #[test]
 fn blocking_an_application_that_stops_at_the_error_still_sends_the_close() {
+    // S6, on the blocking face.
     use websocket_driver_std::blocking::{Accepted, Incoming, accept};
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
