@@ -116,7 +116,16 @@
 //!   silent 20 s more, and answers a connection over the cap (1024) with 503 — see
 //!   [`ServeOptions`](crate::blocking::ServeOptions). These timers are [`Options`]' defaults, so the
 //!   tokio and hyper faces have them too; the closing handshake is bounded by `close_timeout` (5 s). A
-//!   peer that stops reading stops our reading, and keepalive then ends it.
+//!   peer that stops reading stops our reading, and keepalive then ends it; a send waiting on a peer
+//!   that takes less than 4 KiB of it in `ping_interval + pong_timeout` fails (`TimedOut`) and ends
+//!   the connection (1006), so neither a thread nor a task is held by a peer that reads a trickle.
+//!   hyper reads the request head before the upgrade is ours: its time limit is the HTTP server's
+//!   (see [`hyper`]).
+//! - **Failures are sent, then reported.** A protocol violation's close frame (1002, 1007, 1009) is
+//!   written before the error is returned, so an application that stops at the first error still
+//!   sends it; after refusing a handshake a server shuts down its write half and reads on for up to
+//!   2 s (RFC 9112 §9.6), so the refusal is not lost to a reset. A failed client handshake's error
+//!   carries a [`HandshakeFailure`] with the response's status and headers.
 //! - **Limits.** A request or response head is at most 8 KiB and 64 header lines (431 otherwise); a
 //!   message at most `max_length` (2^26 − 1 bytes; 1009 otherwise), checked from the frame header
 //!   before the payload is buffered and again after inflating (no decompression bomb); control frames
