@@ -674,7 +674,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     Event::Error(e) => failing.error(&e),
                     Event::Close(close) => {
                         self.write_all_out().await?;
-                        if self.inner.engine.role() == Role::Server {
+                        // A refusal lingers; a head that timed out gets nothing, and no more time.
+                        let engine = &self.inner.engine;
+                        if engine.role() == Role::Server && !engine.handshake_timed_out() {
                             self.linger().await;
                         }
                         return Err(failing.into_error(&self.inner.engine, close));

@@ -577,7 +577,10 @@ fn accept_timed<S: Read + Write + Timeouts>(
             Some(Event::Open) => return Ok(Accepted::WebSocket(Box::new(connection))),
             Some(Event::Error(e)) => failing.error(&e),
             Some(Event::Close(close)) => {
-                connection.linger();
+                // A refusal lingers; a head that timed out gets nothing, and no more time.
+                if !connection.engine.handshake_timed_out() {
+                    connection.linger();
+                }
                 return Err(failing.into_error(&connection.engine, close));
             }
             Some(_) => {}

@@ -31,13 +31,21 @@ impl Shared {
     fn now(&self) -> Instant {
         Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
     }
+
+    /// Ends the transport: output is dropped and the socket shut down, which wakes a read or write
+    /// blocked on it in the other half (the reader then sees the end of the stream: 1006).
+    fn end(&mut self, stream: &TcpStream) {
+        self.broken = true;
+        self.engine.discard_output();
+        let _ = stream.shutdown(Shutdown::Both);
+    }
 }
 
 /// The socket's write side (a clone of the reader's), and the chunk being written.
 struct Out {
     stream: TcpStream,
     chunk: Vec<u8>,
-    /// The write timeout the connection set, which paces the peer (`super::pace`).
+    /// The write timeout the connection set, which paces the peer (`crate::pace`).
     window: Option<Duration>,
     /// Whether that timeout is the connection's (else a timed-out write is the application's error).
     ours: bool,
@@ -103,16 +111,6 @@ fn drain(shared: &Mutex<Shared>, mut out: MutexGuard<'_, Out>) -> io::Result<()>
             }
             return Err(e);
         }
-    }
-}
-
-impl Shared {
-    /// Ends the transport: output is dropped and the socket shut down, which wakes a read or write
-    /// blocked on it in the other half (the reader then sees the end of the stream: 1006).
-    fn end(&mut self, stream: &TcpStream) {
-        self.broken = true;
-        self.engine.discard_output();
-        let _ = stream.shutdown(Shutdown::Both);
     }
 }
 
