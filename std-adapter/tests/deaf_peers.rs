@@ -143,18 +143,30 @@ fn a_split_writer_blocked_on_a_deaf_peer_fails_when_keepalive_ends_it() {
     drop(peer);
 }
 
+/// A tokio server connection (quick keepalive) to a client that never reads, and the client.
 #[cfg(feature = "tokio")]
-#[tokio::test]
-async fn a_tokio_send_the_peer_never_took_is_an_error() {
-    use futures_util::{SinkExt, StreamExt};
-    use websocket_driver_std::tokio::{Item, accept};
-
+async fn accepted_from_a_deaf_client() -> (
+    websocket_driver_std::tokio::WebSocketStream<tokio::net::TcpStream>,
+    thread::JoinHandle<()>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let peer = deaf_client(listener.local_addr().unwrap(), Duration::from_secs(20));
     let (socket, _) = listener.accept().unwrap();
     socket.set_nonblocking(true).unwrap();
     let socket = tokio::net::TcpStream::from_std(socket).unwrap();
-    let ws = accept(socket, quick_keepalive(), |_| {}).await.unwrap();
+    let ws = websocket_driver_std::tokio::accept(socket, quick_keepalive(), |_| {})
+        .await
+        .unwrap();
+    (ws, peer)
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn a_tokio_send_the_peer_never_took_is_an_error() {
+    use futures_util::{SinkExt, StreamExt};
+    use websocket_driver_std::tokio::Item;
+
+    let (ws, peer) = accepted_from_a_deaf_client().await;
     let (mut reader, mut writer) = ws.split();
     let reading = tokio::spawn(async move {
         let mut last = None;
@@ -184,14 +196,9 @@ async fn a_tokio_send_the_peer_never_took_is_an_error() {
 async fn a_tokio_send_on_an_unsplit_stream_gives_up_on_a_deaf_peer() {
     // Nothing reads the pong while `send` waits, so keepalive cannot end this: the pace does.
     use futures_util::{SinkExt, StreamExt};
-    use websocket_driver_std::tokio::{Item, accept};
+    use websocket_driver_std::tokio::Item;
 
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let peer = deaf_client(listener.local_addr().unwrap(), Duration::from_secs(20));
-    let (socket, _) = listener.accept().unwrap();
-    socket.set_nonblocking(true).unwrap();
-    let socket = tokio::net::TcpStream::from_std(socket).unwrap();
-    let mut ws = accept(socket, quick_keepalive(), |_| {}).await.unwrap();
+    let (mut ws, peer) = accepted_from_a_deaf_client().await;
     let sent = tokio::time::timeout(
         Duration::from_secs(10),
         ws.send(Item::Message(Message::Binary(vec![1; LARGE]))),
