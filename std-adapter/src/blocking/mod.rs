@@ -371,7 +371,13 @@ impl<S: Read + Write + Timeouts> Connection<S> {
         }
     }
 
-    /// Sends a message.
+    /// Sends a message, blocking until it is written.
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` when the peer takes less than 4 KiB of it in `ping_interval + pong_timeout` (the
+    /// connection then ends: `recv` returns the close, 1006); `NotConnected` once a write failed for
+    /// good or the connection is closed; `InvalidInput` for a message that may not be sent.
     pub fn send(&mut self, message: impl Into<Message>) -> io::Result<()> {
         self.usable()?;
         let sent = self.engine.send(message.into());

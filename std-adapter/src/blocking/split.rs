@@ -326,7 +326,12 @@ impl Writer {
         sent.map_err(super::send_error)
     }
 
-    /// Sends a message.
+    /// Sends a message, blocking until it is written.
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::send`](super::Connection::send); also `NotConnected` when the reader's
+    /// keepalive or closing deadline ended the connection while this waited on the peer.
     pub fn send(&self, message: impl Into<Message>) -> io::Result<()> {
         let message = message.into();
         self.write(|engine| engine.send(message))
