@@ -51,7 +51,15 @@ fn main() -> std::io::Result<()> {
             .max_length(1 << 26)
             .handshake_timeout(Some(Duration::from_secs(10)));
         loop {
-            let (socket, _) = listener.accept().await?;
+            // An error accepting (out of file descriptors, say) pauses accepting; it does not end
+            // the server.
+            let socket = match listener.accept().await {
+                Ok((socket, _)) => socket,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    continue;
+                }
+            };
             let options = options.clone();
             tokio::spawn(async move {
                 let _ = socket.set_nodelay(true);

@@ -14,10 +14,17 @@ use hyper_util::service::TowerToHyperService;
 /// default), also while a keep-alive connection waits for its next request.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections on `listener` and serves `app` on each, with upgrades, until accepting fails.
+/// Accepts connections on `listener` and serves `app` on each, with upgrades. An error accepting
+/// (out of file descriptors, say) pauses accepting for a moment; it does not end the server.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> io::Result<()> {
     loop {
-        let (socket, _) = listener.accept().await?;
+        let socket = match listener.accept().await {
+            Ok((socket, _)) => socket,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                continue;
+            }
+        };
         let _ = socket.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
         tokio::spawn(async move {

@@ -76,7 +76,9 @@ impl ServeOptions {
 
 /// Serves `listener` with a thread per connection and the safe defaults of [`ServeOptions::new`]: each
 /// WebSocket connection goes to `handler`, plain HTTP requests to `http` with their head and the body
-/// bytes that came with them (it writes its own answer). Returns only on a listener error.
+/// bytes that came with them (it writes its own answer). Returns only for a socket that is not
+/// listening: an error accepting one connection (out of file descriptors, say) pauses accepting for
+/// 250 ms, and a thread that cannot be made drops its connection.
 pub fn serve<H, P>(
     listener: TcpListener,
     options: Options,
@@ -119,13 +121,25 @@ where
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(stream) => stream,
+            // A connection gone before it was accepted, or an interruption: the next one.
             Err(e)
-                if e.kind() == io::ErrorKind::ConnectionAborted
-                    || e.kind() == io::ErrorKind::Interrupted =>
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::Interrupted
+                ) =>
             {
                 continue;
             }
-            Err(e) => return Err(e),
+            // A socket that is not listening.
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => return Err(e),
+            // Out of file descriptors (EMFILE) or memory: serving goes on once connections end,
+            // rather than stopping for good (a burst of connections would otherwise end the server).
+            Err(_) => {
+                std::thread::sleep(ACCEPT_BACKOFF);
+                continue;
+            }
         };
         if active.load(Ordering::Acquire) >= serve.max_connections {
             refuse_over_cap(stream);
@@ -134,7 +148,9 @@ where
         active.fetch_add(1, Ordering::AcqRel);
         let slot = Slot(active.clone());
         let (shared, options) = (shared.clone(), options.clone());
-        std::thread::spawn(move || {
+        // A thread that cannot be made (a process or memory limit) drops its connection, not the
+        // server.
+        let _ = std::thread::Builder::new().spawn(move || {
             let _slot = slot;
             let (decide, handler, http) = &*shared;
             let _ = stream.set_nodelay(true);
@@ -151,6 +167,10 @@ where
     }
     Ok(())
 }
+
+/// How long the accept loop waits after an error that is not the connection's own (out of file
+/// descriptors, say) before it accepts again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(250);
 
 /// A connection counted against `max_connections` until its thread ends.
 struct Slot(Arc<AtomicUsize>);
