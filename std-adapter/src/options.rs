@@ -36,6 +36,9 @@ pub struct Options {
     /// Keepalive (RFC 6455 §5.5.2): after this long without hearing from the peer a ping is sent, and a
     /// peer still silent `pong_timeout` later is closed (1006). Default 30 s, so that a dead or hostile
     /// peer (one that stops reading, say) never holds a connection for good; `None` turns it off.
+    /// `ping_interval + pong_timeout` is also the window in which a peer must take 4 KiB of what a
+    /// send waits to write (or all of it), else the send fails and the connection ends; `None` turns
+    /// that pace off too.
     pub ping_interval: Option<Duration>,
     /// How long a peer may stay silent after a keepalive ping fell due (default 20 s).
     pub pong_timeout: Duration,
