@@ -242,7 +242,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         let wrote = self.engine.buffered_amount() < before;
         self.write_waiters
             .settle(cx.waker(), wrote, result.is_ready());
+        if let Poll::Ready(Err(e)) = &result
+            && !matches!(
+                e.kind(),
+                io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+            )
+        {
+            // The transport is gone: the error is returned once, then the stream ends (1006).
+            self.end_without_transport("");
+        }
         result
+    }
+
+    /// The connection ended without its peer (a write failed for good, or the peer takes too little of
+    /// what we write): the output is given up, and the stream's last item is the close, 1006 with
+    /// `reason` (RFC 6455 §7.1.5), unless a close event came already.
+    fn end_without_transport(&mut self, reason: &str) {
+        self.abandon_output();
+        if !self.done {
+            let event = CloseEvent {
+                code: 1006,
+                reason: reason.into(),
+            };
+            self.done = true;
+            self.close = Some(event.clone());
+            self.close_item = Some(event);
+            self.wake_reader();
+        }
     }
 
     /// [`poll_write_out`](Self::poll_write_out) for the application's sends and flushes. Output that
@@ -284,17 +310,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
         ready!(sleep.as_mut().poll(cx));
         self.stall = None;
-        self.abandon_output();
-        if !self.done {
-            let event = CloseEvent {
-                code: 1006,
-                reason: pace::SLOW.into(),
-            };
-            self.done = true;
-            self.close = Some(event.clone());
-            self.close_item = Some(event);
-            self.wake_reader();
-        }
+        self.end_without_transport(pace::SLOW);
         Poll::Ready(Err(pace::too_slow()))
     }
 
@@ -548,6 +564,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     }
 
     fn start_send(&mut self, item: Item) -> Result<(), Error> {
+        if self.abandoned {
+            // The connection ended without its peer: nothing more is written.
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the connection ended without its peer (a write failed, or it took too little)",
+            )));
+        }
         let sent = match item {
             Item::Message(message) => self.engine.send(message),
             Item::Ping(payload) => self.engine.ping(&payload),

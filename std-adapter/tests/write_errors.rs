@@ -46,17 +46,21 @@ fn masked(opcode: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
     frame
 }
 
-#[test]
-fn an_event_taken_when_writing_its_reply_fails_comes_before_the_error() {
+/// A request, then a ping (its pong is the write that fails) and a text message behind it.
+fn ping_then_text() -> Vec<u8> {
     let mut input = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
         Sec-WebSocket-Version: 13\r\n\r\n"
         .to_vec();
-    // A ping (its pong is the write that fails), then a text message behind it.
     input.extend(masked(0x9, b"are you there", [1, 2, 3, 4]));
     input.extend(masked(0x1, b"hello", [5, 6, 7, 8]));
+    input
+}
+
+#[test]
+fn an_event_taken_when_writing_its_reply_fails_comes_before_the_error() {
     let stream = Scripted {
-        input: io::Cursor::new(input),
+        input: io::Cursor::new(ping_then_text()),
         written: Vec::new(),
     };
     let Accepted::WebSocket(mut connection) = accept(stream, Options::default(), |_| {}).unwrap()
@@ -90,4 +94,83 @@ fn an_event_taken_when_writing_its_reply_fails_comes_before_the_error() {
     assert_eq!(connection.recv().unwrap(), None);
     let refused = connection.send("late").unwrap_err();
     assert_eq!(refused.kind(), io::ErrorKind::NotConnected);
+}
+
+/// The same transport for tokio: reads hand out `input` and then wait for good; writes fail once the
+/// 101 head is out.
+#[cfg(feature = "tokio")]
+struct AsyncScripted(Scripted);
+
+#[cfg(feature = "tokio")]
+impl tokio::io::AsyncRead for AsyncScripted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let n = self.0.read(buf.initialize_unfilled()).unwrap();
+        if n == 0 {
+            return std::task::Poll::Pending;
+        }
+        buf.advance(n);
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl tokio::io::AsyncWrite for AsyncScripted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::task::Poll::Ready(self.0.write(buf))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn tokio_a_failed_write_is_reported_once_then_the_stream_ends() {
+    use futures_util::{SinkExt, StreamExt};
+    use websocket_driver_std::tokio::{Item, accept};
+
+    let stream = AsyncScripted(Scripted {
+        input: io::Cursor::new(ping_then_text()),
+        written: Vec::new(),
+    });
+    let mut ws = accept(stream, Options::default(), |_| {}).await.unwrap();
+    let mut items = Vec::new();
+    while let Some(item) = ws.next().await {
+        items.push(item);
+        assert!(items.len() < 10, "the stream does not end: {items:?}");
+    }
+    let shapes: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            Ok(Item::Ping(_)) => "ping".into(),
+            Ok(Item::Message(_)) => "message".into(),
+            Ok(Item::Close(close)) => format!("close {}", close.code),
+            Ok(other) => format!("{other:?}"),
+            Err(e) => format!("error {e}"),
+        })
+        .collect();
+    assert_eq!(shapes.len(), 4, "{shapes:?}");
+    assert_eq!(&shapes[..2], ["ping", "message"]);
+    assert!(shapes[2].contains("pipe"), "{shapes:?}");
+    assert_eq!(shapes[3], "close 1006");
+    // A send after the transport failed is refused at once.
+    let refused = ws.send(Item::Message("late".into())).await;
+    assert!(refused.is_err());
 }
