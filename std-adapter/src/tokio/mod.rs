@@ -39,20 +39,24 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant as StdInstant};
 
-use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ::tokio::time::Sleep;
 use futures_core::Stream;
 use futures_sink::Sink;
-use websocket_driver::{Instant, Role, State};
+use websocket_driver::{Instant, State};
 
 use crate::engine::{self, Decision, Engine, Event, RequestHead};
-use crate::handshake_failure::{self, Failing};
-use crate::pace;
 use crate::{CloseEvent, Message, Options};
+use output::WriteWaiters;
+pub use split::{WebSocketReader, WebSocketWriter};
+
+mod handshake;
+mod output;
+mod split;
 
 /// What the stream yields and the sink takes: a message, a ping, a pong or the close (RFC 6455 §5.5,
 /// §5.6). The callback API's [`Message`] stays text or binary; control frames travel in this type.
@@ -118,65 +122,6 @@ impl From<engine::Error> for Error {
 /// The application's decision on a request, in `accept_with`.
 type Decide<'a> = Box<dyn FnOnce(&RequestHead) -> Decision + Send + 'a>;
 
-/// The tasks waiting for the transport to take our output. The transport keeps one waker per
-/// direction, and after a split both the reader (automatic replies) and the writer write: it is given
-/// one waker that wakes them all, so that neither waits on a wake that went to the other.
-#[derive(Default)]
-struct WriteWaiters(Mutex<Vec<Waker>>);
-
-impl WriteWaiters {
-    fn list(&self) -> MutexGuard<'_, Vec<Waker>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn wait(&self, waker: &Waker) {
-        let mut list = self.list();
-        if !list.iter().any(|w| w.will_wake(waker)) {
-            list.push(waker.clone());
-        }
-    }
-
-    /// After a write by the task `me`: the other tasks are woken when something was written, and `me`
-    /// leaves the list when its call finished. One lock; the wakes happen after it is released.
-    fn settle(&self, me: &Waker, wrote: bool, finished: bool) {
-        if !wrote && !finished {
-            return;
-        }
-        let others: Vec<Waker> = {
-            let mut list = self.list();
-            let others = if wrote {
-                list.extract_if(.., |w| !w.will_wake(me)).collect()
-            } else {
-                Vec::new()
-            };
-            if finished {
-                list.retain(|w| !w.will_wake(me));
-            }
-            others
-        };
-        for waker in others {
-            waker.wake();
-        }
-    }
-
-    fn wake_all(&self) {
-        let waiting = std::mem::take(&mut *self.list());
-        for waker in waiting {
-            waker.wake();
-        }
-    }
-}
-
-impl std::task::Wake for WriteWaiters {
-    fn wake(self: Arc<Self>) {
-        self.wake_all();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wake_all();
-    }
-}
-
 /// The connection's state, shared by the reader and the writer after a split.
 struct Inner<S> {
     engine: Engine,
@@ -221,157 +166,6 @@ struct Inner<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     fn now(&self) -> Instant {
         Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
-    }
-
-    /// Writes the engine's output; `Ready` once it is all written and flushed.
-    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.abandoned {
-            self.engine.discard_output();
-            return Poll::Ready(Ok(()));
-        }
-        if self.engine.output().is_empty() && !self.unflushed {
-            return Poll::Ready(Ok(()));
-        }
-        // Listed before the transport is polled, so that a wake between its `Pending` and here is not
-        // lost; taken off again when this call finishes.
-        self.write_waiters.wait(cx.waker());
-        let waker = self.write_waker.clone();
-        let before = self.engine.buffered_amount();
-        let result = self.poll_write_all(&mut Context::from_waker(&waker));
-        // What was written may be another task's (a split writer's message): it looks again.
-        let wrote = self.engine.buffered_amount() < before;
-        self.write_waiters
-            .settle(cx.waker(), wrote, result.is_ready());
-        if let Poll::Ready(Err(e)) = &result
-            && !matches!(
-                e.kind(),
-                io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-            )
-        {
-            // The transport is gone: the error is returned once, then the stream ends (1006).
-            self.end_without_transport("");
-        }
-        result
-    }
-
-    /// The connection ended without its peer (a write failed for good, or the peer takes too little of
-    /// what we write): the output is given up, and the stream's last item is the close, 1006 with
-    /// `reason` (RFC 6455 §7.1.5), unless a close event came already.
-    fn end_without_transport(&mut self, reason: &str) {
-        self.abandon_output();
-        if !self.done {
-            let event = CloseEvent {
-                code: 1006,
-                reason: reason.into(),
-            };
-            self.done = true;
-            self.close = Some(event.clone());
-            self.close_item = Some(event);
-            self.wake_reader();
-        }
-    }
-
-    /// [`poll_write_out`](Self::poll_write_out) for the application's sends and flushes. Output that
-    /// was given up unsent (the connection ended while the peer read nothing) is `NotConnected`, not a
-    /// success; a peer that takes too little of it while a send waits ends the connection
-    /// (`crate::pace`: keepalive cannot, as nothing reads its pong meanwhile on an unsplit stream).
-    fn poll_flush_sends(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let before = self.engine.buffered_amount();
-        let written = self.poll_write_out(cx);
-        if written.is_pending() {
-            let taken = before.saturating_sub(self.engine.buffered_amount());
-            return self.poll_pace(cx, taken);
-        }
-        self.stall = None;
-        ready!(written)?;
-        if self.dropped {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                "the connection ended before its output was written (the peer did not read it)",
-            )));
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// A send waits on the peer, which took `taken` bytes in this call: pending while it keeps the
-    /// pace; when a window passes with less than `pace::MIN_PROGRESS` taken, the connection ends
-    /// (its close event: 1006) and the send fails with `TimedOut`.
-    fn poll_pace(&mut self, cx: &mut Context<'_>, taken: usize) -> Poll<io::Result<()>> {
-        let Some(window) = pace::window(self.engine.options()) else {
-            return Poll::Pending;
-        };
-        let (sleep, so_far) = self
-            .stall
-            .get_or_insert_with(|| (Box::pin(::tokio::time::sleep(window)), 0));
-        *so_far += taken;
-        if *so_far >= pace::MIN_PROGRESS {
-            *so_far = 0;
-            sleep.as_mut().reset(::tokio::time::Instant::now() + window);
-        }
-        ready!(sleep.as_mut().poll(cx));
-        self.stall = None;
-        self.end_without_transport(pace::SLOW);
-        Poll::Ready(Err(pace::too_slow()))
-    }
-
-    /// [`poll_write_out`](Self::poll_write_out) with the transport's context.
-    fn poll_write_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        loop {
-            let out = self.engine.output();
-            if out.is_empty() {
-                break;
-            }
-            match Pin::new(&mut self.io).poll_write(cx, out) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => {
-                    self.engine.consume_output(n);
-                    self.unflushed = true;
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        if self.unflushed {
-            ready!(Pin::new(&mut self.io).poll_flush(cx))?;
-            self.unflushed = false;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// The peer does not take our output. The timers still run — keepalive ends a peer that stays
-    /// silent, the closing deadline a close it never answers — and once the connection has ended its
-    /// last output waits at most the close timeout (no wait after a timeout: the peer is gone), then
-    /// is dropped so that the stream can end. Ready when something changed.
-    fn poll_stalled(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.done {
-            return self.poll_timer(cx);
-        }
-        if !self.engine.timed_out() {
-            ready!(self.poll_linger(cx));
-        }
-        self.abandon_output();
-        Poll::Ready(())
-    }
-
-    /// Ready once the connection's last output has waited the close timeout (counted from the first
-    /// call).
-    fn poll_linger(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let wait = self.engine.options().close_timeout;
-        self.linger
-            .get_or_insert_with(|| Box::pin(::tokio::time::sleep(wait)))
-            .as_mut()
-            .poll(cx)
-    }
-
-    /// Gives up on the output of a connection that has ended: what is queued is dropped, a pending
-    /// transport flush is not waited for, nothing more is written, and a split writer waiting to
-    /// write is woken to see it.
-    fn abandon_output(&mut self) {
-        self.dropped |= !self.engine.output().is_empty() || self.unflushed;
-        self.engine.discard_output();
-        self.unflushed = false;
-        self.abandoned = true;
-        self.write_waiters.wake_all();
     }
 
     /// Wakes the task reading the stream (see `reader`).
@@ -621,122 +415,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             },
         }
     }
-
-    /// A server's closing after a refusal (RFC 9112 §9.6): the write half is shut down, then what the
-    /// client still sends is read and dropped for a while — so that closing with unread input does
-    /// not reset the connection, which can lose the refusal on the client's side before it reads it.
-    async fn linger(&mut self) {
-        let _ = self.inner.io.shutdown().await;
-        let until = ::tokio::time::Instant::now() + handshake_failure::LINGER;
-        let mut left = handshake_failure::LINGER_BYTES;
-        let mut scratch = [0u8; 2048];
-        while left > 0 {
-            match ::tokio::time::timeout_at(until, self.inner.io.read(&mut scratch)).await {
-                Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
-                _ => break,
-            }
-        }
-    }
-
-    async fn write_all_out(&mut self) -> io::Result<()> {
-        loop {
-            let out = self.inner.engine.output();
-            if out.is_empty() {
-                return self.inner.io.flush().await;
-            }
-            let n = self.inner.io.write(out).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            self.inner.engine.consume_output(n);
-        }
-    }
-
-    async fn handshake(mut self, mut decide: Option<Decide<'_>>) -> io::Result<Self> {
-        let mut failing = Failing::default();
-        loop {
-            let now = self.inner.now();
-            if let Some(event) = self.inner.engine.next_event(now) {
-                match event {
-                    Event::Open => {
-                        self.write_all_out().await?;
-                        return Ok(self);
-                    }
-                    Event::ProxyConnected => {
-                        // The tunnel is open (H11): the WebSocket handshake goes through it.
-                        self.inner.engine.start().map_err(io::Error::other)?;
-                    }
-                    Event::Connect(head) if head.websocket => {
-                        match decide.take().map(|decide| decide(&head)) {
-                            Some(decision) => {
-                                let refused = matches!(decision, Decision::Refuse { .. });
-                                let _ = self.inner.engine.decide(decision);
-                                if refused {
-                                    self.write_all_out().await?;
-                                    self.linger().await;
-                                    return Err(io::Error::new(
-                                        io::ErrorKind::PermissionDenied,
-                                        "the request was refused",
-                                    ));
-                                }
-                            }
-                            None => {
-                                let _ = self.inner.engine.accept();
-                            }
-                        }
-                    }
-                    Event::Connect(_) => {
-                        let _ = self.inner.engine.refuse(400, "Not a WebSocket request");
-                        self.write_all_out().await?;
-                        self.linger().await;
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            "not a WebSocket request",
-                        ));
-                    }
-                    Event::Error(e) => failing.error(&e),
-                    Event::Close(close) => {
-                        self.write_all_out().await?;
-                        // A refusal lingers; a head that timed out gets nothing, and no more time.
-                        let engine = &self.inner.engine;
-                        if engine.role() == Role::Server && !engine.handshake_timed_out() {
-                            self.linger().await;
-                        }
-                        return Err(failing.into_error(&self.inner.engine, close));
-                    }
-                    _ => {}
-                }
-                continue;
-            }
-            self.write_all_out().await?;
-            // With a handshake timeout (`Options::handshake_timeout`) the read waits at most until the
-            // deadline, which then fails the handshake.
-            let now = self.inner.now();
-            let wait = self
-                .inner
-                .engine
-                .poll_timeout()
-                .map(|d| Duration::from_millis(d.saturating_since(now).millis()));
-            let Inner { engine, io, .. } = &mut self.inner;
-            let read = io.read(engine.read_buf());
-            let n = match wait {
-                Some(wait) => match ::tokio::time::timeout(wait, read).await {
-                    Ok(read) => read?,
-                    Err(_elapsed) => {
-                        let now = self.inner.now();
-                        self.inner.engine.handle_timeout(now);
-                        continue;
-                    }
-                },
-                None => read.await?,
-            };
-            if n == 0 {
-                return Err(handshake_failure::ended_early());
-            }
-            self.inner.engine.commit(n);
-        }
-    }
-
     /// A stream over a connection whose upgrade is already done, with an open engine — one that
     /// [`Engine::accept_upgrade`] accepted, say (for an HTTP stack that writes the 101 itself).
     pub fn from_engine(io: S, engine: Engine) -> Self {
@@ -775,19 +453,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             code: 1006,
             reason: String::new(),
         }))
-    }
-
-    /// A reader and a writer for two tasks (RFC 6455 is full duplex). Automatic pongs and the close echo
-    /// go out while only the reader is polled; the two share the connection behind a lock that is never
-    /// held across an await (every poll takes it and gives it back).
-    pub fn split(self) -> (WebSocketReader<S>, WebSocketWriter<S>) {
-        let shared = Arc::new(Mutex::new(self.inner));
-        (
-            WebSocketReader {
-                shared: shared.clone(),
-            },
-            WebSocketWriter { shared },
-        )
     }
 }
 
@@ -898,65 +563,5 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         <Self as Sink<Item>>::poll_close(self, cx)
-    }
-}
-
-/// The reading half of a split [`WebSocketStream`]: a `Stream` of [`Item`]s. It also writes the automatic
-/// replies (pongs, the close echo) and runs the timers, so keep polling it.
-pub struct WebSocketReader<S> {
-    shared: Arc<Mutex<Inner<S>>>,
-}
-
-/// The writing half of a split [`WebSocketStream`]: a `Sink` of [`Item`]s.
-pub struct WebSocketWriter<S> {
-    shared: Arc<Mutex<Inner<S>>>,
-}
-
-fn lock<S>(shared: &Mutex<Inner<S>>) -> MutexGuard<'_, Inner<S>> {
-    shared.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<S> {
-    type Item = Result<Item, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        lock(&self.shared).poll_next_item(cx)
-    }
-}
-
-impl<S> WebSocketReader<S> {
-    /// How the connection closed, once it has.
-    pub fn close_event(&self) -> Option<CloseEvent> {
-        lock(&self.shared).close.clone()
-    }
-
-    /// Our role.
-    pub fn role(&self) -> Role {
-        lock(&self.shared).engine.role()
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Item> for WebSocketWriter<S> {
-    type Error = Error;
-
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        lock(&self.shared).poll_ready(cx)
-    }
-
-    fn start_send(self: Pin<&mut Self>, item: Item) -> Result<(), Error> {
-        lock(&self.shared).start_send(item)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        lock(&self.shared).poll_flush_sends(cx).map_err(Error::Io)
-    }
-
-    /// Sends a close (1000) if none was sent and flushes; the reader sees the peer's answer.
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let mut inner = lock(&self.shared);
-        if inner.engine.state() == State::Open {
-            inner.close(1000, "")?;
-        }
-        inner.poll_flush_sends(cx).map_err(Error::Io)
     }
 }
