@@ -4,7 +4,9 @@
 mod support;
 
 use support::{Conn, Ev, frame, lenient, masked};
-use websocket_driver::{Config, Driver, MIN_RX_CAPACITY, ProtocolError, State};
+use websocket_driver::{
+    Config, Driver, MIN_RX_CAPACITY, MIN_TX_CAPACITY as MIN_TX, ProtocolError, State,
+};
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -394,4 +396,108 @@ fn buffer_minimums_are_checked() {
             minimum: 134
         }
     );
+}
+
+/// Polls without draining the transmit ring until `poll` is idle or reports `TxFull`; returns the
+/// pings' payloads and whether the ring was full.
+fn poll_undrained(conn: &mut Conn) -> (Vec<Vec<u8>>, bool) {
+    let mut pings = Vec::new();
+    loop {
+        match conn
+            .driver
+            .poll(&mut conn.rx, &mut conn.tx, &mut conn.rng, conn.now)
+        {
+            Ok(None) => return (pings, false),
+            Ok(Some(websocket_driver::Event::Ping(p))) => pings.push(p.to_vec()),
+            Ok(Some(websocket_driver::Event::TxFull { .. })) => return (pings, true),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn coalesced_pongs_answer_only_the_newest_ping() {
+    // F13 (RFC 6455 §5.5.3): with `coalesce_pongs` on, three pings whose pongs are still unsent leave
+    // one pong, the newest ping's; off, every ping gets its own.
+    let input = [frame(0x89, b"a"), frame(0x89, b"bb"), frame(0x89, b"ccc")].concat();
+    for on in [false, true] {
+        let mut conn = Conn::server(lenient());
+        conn.driver.coalesce_pongs(on);
+        assert_eq!(conn.rx.write(&input), input.len());
+        let (pings, full) = poll_undrained(&mut conn);
+        assert_eq!(pings, [b"a".to_vec(), b"bb".to_vec(), b"ccc".to_vec()]);
+        assert!(!full);
+        let want = if on {
+            frame(0x8a, b"ccc")
+        } else {
+            [frame(0x8a, b"a"), frame(0x8a, b"bb"), frame(0x8a, b"ccc")].concat()
+        };
+        assert_eq!(conn.take_out(), want, "coalescing {on}");
+    }
+}
+
+#[test]
+fn a_pong_is_replaced_only_while_wholly_unsent_and_last() {
+    // F13: coalescing never drops bytes already (partly) written, nor reorders around the
+    // application's frames: a pong behind data, or one whose first byte went out, stays.
+    let mut conn = Conn::server(lenient());
+    conn.driver.coalesce_pongs(true);
+    conn.rx.write(&frame(0x89, b"a"));
+    poll_undrained(&mut conn);
+    conn.driver
+        .text(&mut conn.tx, &mut conn.rng, "hi")
+        .expect("open");
+    conn.rx.write(&frame(0x89, b"b"));
+    poll_undrained(&mut conn);
+    let first = conn.tx.peek()[0];
+    conn.tx.consume(1);
+    conn.rx.write(&frame(0x89, b"c"));
+    poll_undrained(&mut conn);
+    let mut out = vec![first];
+    out.extend(conn.take_out());
+    let want = [frame(0x8a, b"a"), frame(0x81, b"hi"), frame(0x8a, b"c")].concat();
+    assert_eq!(
+        out, want,
+        "b's pong was last and unsent when c came: replaced"
+    );
+    // Now the pong "d" goes out in part before "e" arrives: both stay.
+    conn.rx.write(&frame(0x89, b"d"));
+    poll_undrained(&mut conn);
+    conn.tx.consume(1);
+    conn.rx.write(&frame(0x89, b"e"));
+    poll_undrained(&mut conn);
+    assert_eq!(
+        conn.take_out(),
+        [&frame(0x8a, b"d")[1..], &frame(0x8a, b"e")].concat()
+    );
+}
+
+#[test]
+fn a_client_replaces_its_masked_pong_and_a_full_ring_makes_room() {
+    // F13 F16: a client's pongs are masked; the one left answers the newest ping, under a fresh key.
+    // A ring with room for one pong (a 118-byte frame of ours fills 131 bytes but 13): without
+    // coalescing the second ping waits (TxFull), with it the first pong makes way.
+    let pings = [frame(0x89, b"ping-1"), frame(0x89, b"ping-22")].concat();
+    for on in [false, true] {
+        let mut conn = Conn::new(Driver::client_upgraded(Config::default()), 4096, MIN_TX);
+        conn.driver.coalesce_pongs(on);
+        conn.driver
+            .binary(&mut conn.tx, &mut conn.rng, &[7; 112])
+            .expect("fits");
+        assert_eq!(conn.tx.free(), 13);
+        conn.rx.write(&pings);
+        let (got, full) = poll_undrained(&mut conn);
+        assert_eq!(full, !on);
+        let out = conn.take_out().split_off(118);
+        if on {
+            assert_eq!(got, [b"ping-1".to_vec(), b"ping-22".to_vec()]);
+            assert_eq!(out.len(), 2 + 4 + 7);
+            assert_eq!(out[..2], [0x8a, 0x80 | 7]);
+            let key = [out[2], out[3], out[4], out[5]];
+            assert_eq!(masked(&frame(0x8a, b"ping-22"), key), out);
+        } else {
+            assert_eq!(got, [b"ping-1".to_vec()]);
+            assert_eq!(out.len(), 2 + 4 + 6);
+        }
+    }
 }

@@ -10,6 +10,8 @@ const MAX_LENGTH: u64 = 1 << 14;
 
 fn run(driver: Driver, rx_cap: usize, splits: &[u8], data: &[u8]) {
     let mut driver = driver;
+    // Pongs replacing unsent ones (`coalesce_pongs`) on half of the runs.
+    driver.coalesce_pongs(splits.first().is_some_and(|b| b & 1 == 1));
     let mut rx = RxBuf::new(vec![0u8; rx_cap]);
     let mut tx = TxRing::new(vec![0u8; 256]);
     let mut rng = SplitMix::new(9);

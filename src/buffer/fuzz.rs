@@ -41,6 +41,7 @@ enum Op {
     TxPause,
     TxResume,
     TxDrain(u16),
+    TxUnwrite(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -227,6 +228,16 @@ fn run(input: Input) {
                 let k = usize::from(n) % (ready + 1);
                 tx.consume(k);
                 tx_model.drain(..k);
+            }
+            Op::TxUnwrite(n) => {
+                let n = usize::from(n) % (tx_model.len() + 2);
+                let allowed = n <= tx_model.len() && mark.is_none_or(|m| m <= written - n as u64);
+                let k = tx.unwritable(written, n);
+                assert_eq!(k, if allowed { n } else { 0 });
+                tx.unwrite(k);
+                tx_model.truncate(tx_model.len() - k);
+                written -= k as u64;
+                slots.retain(|&(slot, pos)| pos + slot.len() as u64 <= written);
             }
         }
         assert_eq!(

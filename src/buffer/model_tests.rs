@@ -218,6 +218,11 @@ enum TxOp {
         n: usize,
         vectored: bool,
     },
+    /// Take back `n % (len + 2)` bytes at the end, or claim they end `off` bytes early (refused).
+    Unwrite {
+        n: usize,
+        off: u8,
+    },
 }
 
 fn tx_op() -> impl Strategy<Value = TxOp> {
@@ -237,6 +242,7 @@ fn tx_op() -> impl Strategy<Value = TxOp> {
         1 => Just(TxOp::Pause),
         1 => Just(TxOp::Resume),
         5 => (any::<usize>(), any::<bool>()).prop_map(|(n, vectored)| TxOp::Drain { n, vectored }),
+        1 => (any::<usize>(), prop::sample::select(vec![0u8, 0, 0, 1])).prop_map(|(n, off)| TxOp::Unwrite { n, off }),
     ]
 }
 
@@ -499,6 +505,21 @@ fn run_tx(cap: usize, ops: Vec<TxOp>) {
                 sent.extend(&got[..k]);
                 tx.consume(k);
                 model_sent.extend(m.bytes.drain(..k));
+            }
+            TxOp::Unwrite { n, off } => {
+                let n = n % (m.bytes.len() + 2);
+                let end = m.written.wrapping_sub(u64::from(off));
+                let allowed = off == 0
+                    && n <= m.bytes.len()
+                    && m.mark.is_none_or(|mark| mark <= m.written - n as u64);
+                let k = tx.unwritable(end, n);
+                assert_eq!(k, if allowed { n } else { 0 });
+                tx.unwrite(k);
+                m.bytes.truncate(m.bytes.len() - k);
+                m.written -= k as u64;
+                let written = m.written;
+                m.slots
+                    .retain(|&(slot, pos)| pos + slot.len() as u64 <= written);
             }
         }
         check_tx(&tx, &m);

@@ -253,6 +253,35 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> TxRing<S> {
         }
     }
 
+    /// Logical count of bytes ever committed (less any taken back by [`unwrite`](Self::unwrite)).
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Driver side: how many of the last `n` bytes, ending at logical position `end`, can be taken
+    /// back: `n` when they are the last bytes written, none of them was consumed, and no release mark
+    /// lies inside them; 0 otherwise.
+    pub(crate) fn unwritable(&self, end: u64, n: usize) -> usize {
+        let start = end.wrapping_sub(n as u64);
+        if end == self.written && n <= self.len && self.mark.is_none_or(|m| m <= start) {
+            n
+        } else {
+            0
+        }
+    }
+
+    /// Driver side: takes back the last `n` bytes written, as [`unwritable`](Self::unwritable)
+    /// allowed.
+    pub(crate) fn unwrite(&mut self, n: usize) {
+        debug_assert!(n <= self.len, "TxRing::unwrite: more than is buffered");
+        let n = n.min(self.len);
+        self.len -= n;
+        self.written -= n as u64;
+        if self.len == 0 {
+            self.head = 0;
+        }
+    }
+
     /// Release mark: bytes written from now on are held back ([`peek`](Self::peek) stops before
     /// them) until [`release`](Self::release). Holding while already holding keeps the earlier
     /// mark.

@@ -145,6 +145,11 @@ pub struct Driver {
     now: Option<Instant>,
     link: Link,
     recv: Recv,
+    /// The last automatic pong written while coalescing ([`coalesce_pongs`](Self::coalesce_pongs)):
+    /// where it ends in the transmit ring's output (a logical position) and its length (0: none).
+    pong_end: u64,
+    pong_len: u8,
+    coalesce: bool,
     /// The legacy framing's decoder, on a draft connection.
     #[cfg(feature = "drafts")]
     draft: crate::draft::framing::Decoder,
@@ -200,6 +205,9 @@ impl Driver {
             now: None,
             link,
             recv: Recv::default(),
+            pong_end: 0,
+            pong_len: 0,
+            coalesce: false,
             #[cfg(feature = "drafts")]
             draft: crate::draft::framing::Decoder::new(false, 0),
         }
@@ -237,6 +245,20 @@ impl Driver {
     /// those bits. Such messages are delivered as [`Event::Extension`], unchecked.
     pub fn set_allowed_rsv(&mut self, rsv: Rsv) {
         self.allowed_rsv = rsv;
+    }
+
+    /// While on, a ping's automatic pong takes the place of the previous automatic pong when that one
+    /// is still wholly unsent and nothing was queued after it (RFC 6455 §5.5.3: an endpoint "MAY elect
+    /// to send a Pong frame for only the most recently processed Ping frame"), instead of queuing
+    /// behind it; a full ring then also makes room this way. Off by default: every ping gets its own
+    /// pong.
+    ///
+    /// For a caller whose peer's replies pile up unsent (a ping flood while the transport is busy with
+    /// a large message): turned on past a threshold, the pongs stop growing and the connection can
+    /// keep reading. The transmit ring must stay the same one for the connection's life (it is
+    /// recognised by its output's position).
+    pub fn coalesce_pongs(&mut self, on: bool) {
+        self.coalesce = on;
     }
 
     /// Payload bytes of the data frame being received that are not in `rx` yet (RFC 6455 §5.2 announces

@@ -202,11 +202,18 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
             OpCode::Close => open,
             _ => false,
         };
-        // Room for the reply first, so that nothing is consumed when it cannot be queued.
+        // Room for the reply first, so that nothing is consumed when it cannot be queued; a ping's pong
+        // may take the place of an unsent one at the ring's end (§5.5.3, `coalesce_pongs`).
+        let mut reclaim = 0;
+        if frame.opcode == OpCode::Ping && self.d.coalesce {
+            reclaim = self
+                .tx
+                .unwritable(self.d.pong_end, usize::from(self.d.pong_len));
+        }
         if replies {
             let needed = self.d.frame_len(frame.len as usize);
-            if self.tx.free() < needed {
-                return Ok(Step::TxFull(needed));
+            if self.tx.free() + reclaim < needed {
+                return Ok(Step::TxFull(needed - reclaim));
             }
         }
         let payload = self
@@ -218,9 +225,14 @@ impl<S: Storage, T: Storage, R: MaskSource + ?Sized> Conn<'_, S, T, R> {
             mask::apply(payload, key, 0);
         }
         match frame.opcode {
-            OpCode::Ping => self
-                .d
-                .write_control(self.tx, self.rng, OpCode::Pong, payload),
+            OpCode::Ping => {
+                self.tx.unwrite(reclaim);
+                let before = self.tx.written();
+                self.d
+                    .write_control(self.tx, self.rng, OpCode::Pong, payload);
+                self.d.pong_end = self.tx.written();
+                self.d.pong_len = (self.d.pong_end - before) as u8; // ≤ 131
+            }
             OpCode::Close => {
                 if let Err(e) = ClosePayload::parse(payload) {
                     return Err(self.fail(Cause::Protocol(e)));
