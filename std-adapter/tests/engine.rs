@@ -279,6 +279,72 @@ fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
 }
 
 #[test]
+fn pings_behind_our_own_large_message_do_not_stop_reading() {
+    // F13 (RFC 6455 §5.5.3): the server has 4 MiB of its own queued that the client is not reading
+    // yet, and the client pings on. Past half the high-water mark each pong replaces the unsent one
+    // before it instead of piling up, so the server reads every ping (two ends doing this to each
+    // other would otherwise both stop reading, each with its pongs behind its own message, and
+    // neither message would drain). When the client reads, it gets the message, then pongs ending
+    // with the newest ping's.
+    let options = Options::new();
+    let high_water = options.transmit_buffer;
+    let mut server = Engine::server(options);
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    client.start().unwrap();
+    let mut client_events = Vec::new();
+    pipe(&mut client, &mut server, Instant::ZERO, &mut Vec::new());
+    server.accept().unwrap();
+    assert_eq!(server.next_event(Instant::ZERO), Some(Event::Open));
+    pipe(&mut server, &mut client, Instant::ZERO, &mut client_events);
+    let message = vec![7u8; 4 << 20];
+    server.send(Message::Binary(message.clone())).unwrap();
+    let queued = server.buffered_amount();
+    // 20,000 masked pings of 100 bytes (106 on the wire), each payload its number: 2 MiB of pongs.
+    let mut pings = 0u32;
+    for i in 0..20_000u32 {
+        let mut payload = [0u8; 100];
+        payload[..4].copy_from_slice(&i.to_be_bytes());
+        let mut ping = vec![0x89, 0x80 | 100, 0, 0, 0, 0];
+        ping.extend_from_slice(&payload);
+        let mut rest = &ping[..];
+        while !rest.is_empty() {
+            let n = server.receive(rest);
+            assert!(
+                n > 0 && server.wants_read(),
+                "the server stopped reading at ping {i}"
+            );
+            rest = &rest[n..];
+            while let Some(event) = server.next_event(Instant::ZERO) {
+                assert_eq!(event, Event::Ping(payload.to_vec()));
+                pings += 1;
+            }
+        }
+        assert!(
+            server.buffered_amount() <= queued + high_water / 2 + 2 * 106,
+            "{} bytes queued at ping {i}",
+            server.buffered_amount()
+        );
+    }
+    assert_eq!(pings, 20_000);
+    client_events.clear();
+    pipe(&mut server, &mut client, Instant::ZERO, &mut client_events);
+    assert_eq!(
+        client_events.first(),
+        Some(&Event::Message(Message::Binary(message)))
+    );
+    let pongs: Vec<u32> = client_events[1..]
+        .iter()
+        .map(|e| match e {
+            Event::Pong(p) => u32::from_be_bytes([p[0], p[1], p[2], p[3]]),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(pongs.last(), Some(&19_999), "the newest ping is answered");
+    assert!(pongs.windows(2).all(|w| w[0] < w[1]), "in order");
+    assert!(pongs.len() < 20_000 && pongs.len() * 106 > high_water / 2);
+}
+
+#[test]
 fn a_refused_proxy_reports_status_headers_and_the_reason() {
     // H11: a proxy's 407 → error "Can't establish a connection to the server at <url>", with the status
     // and headers readable.

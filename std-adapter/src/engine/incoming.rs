@@ -221,13 +221,24 @@ impl Engine {
                 return None;
             }
             self.buffers_for_poll();
+            self.core.coalesce_pongs(self.pongs_pile_up());
+            let empty_pong = self.pong_len(0);
             // What `poll` queues is the peer's doing: pongs, the close echo.
             let before = self.replies.sent() + self.tx.len() as u64;
             let polled = self
                 .core
                 .poll(&mut self.rx, &mut self.tx, &mut self.masks, now);
             let after = self.replies.sent() + self.tx.len() as u64;
-            self.replies.queued(before, after);
+            // A pong that replaced an unsent one ends short of where it would have: the difference
+            // is what was taken back.
+            let taken_back = match &polled {
+                Ok(Some(CoreEvent::Ping(payload))) => {
+                    (before + empty_pong + payload.len() as u64).saturating_sub(after)
+                }
+                _ => 0,
+            };
+            self.replies.taken_back(before, taken_back);
+            self.replies.queued(before - taken_back, after);
             let got = match polled {
                 Ok(None) => {
                     self.shrink_rx();

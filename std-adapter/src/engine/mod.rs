@@ -17,6 +17,9 @@
 //!   false until the caller has written it out. Output the application causes (sends) is the
 //!   application's to bound, with [`buffered_amount`](Engine::buffered_amount); it never stops
 //!   reading, so two ends sending large messages at once from split halves do not wait on each other.
+//!   Nor do two that also ping each other hard meanwhile: once the unwritten replies behind such a
+//!   message pass half the mark, a new pong replaces the unsent one before it (RFC 6455 §5.5.3 lets
+//!   an endpoint answer only the most recent ping), so pongs stop piling up and reading goes on.
 
 mod accept;
 mod buffers;
@@ -470,6 +473,28 @@ impl Engine {
     /// Whether the unwritten replies are over the high-water mark.
     fn replies_over_high_water(&self) -> bool {
         self.replies.unsent() > self.limits.high_water as u64
+    }
+
+    /// Whether a ping's pong should replace an unsent one (RFC 6455 §5.5.3, the core's
+    /// `coalesce_pongs`): the unwritten replies are past half the high-water mark behind output of our
+    /// own. Both ends sending a large message while pinging each other would otherwise each stop
+    /// reading at the mark, with its pongs queued behind its own message, and neither message would
+    /// drain. A peer that floods pings and reads nothing, with nothing of ours queued, still stops our
+    /// reading at the mark.
+    fn pongs_pile_up(&self) -> bool {
+        let replies = self.replies.unsent();
+        replies > self.limits.high_water as u64 / 2 && self.tx.len() as u64 > replies
+    }
+
+    /// The size of our pong frame for a ping of `payload` bytes (≤ 125: a 2-byte header, and a 4-byte
+    /// key from a masking client; RFC 6455 §5.2).
+    fn pong_len(&self, payload: usize) -> u64 {
+        let key = if self.core.role() == Role::Client && self.options.masking {
+            4
+        } else {
+            0
+        };
+        (2 + key + payload) as u64
     }
 
     /// Whether the transport should be closed now: the closing handshake is over (S8), or the connection

@@ -74,6 +74,21 @@ impl Replies {
         }
     }
 
+    /// The last `n` bytes of replies, which end at offset `end`, were taken back: an unsent pong the
+    /// core replaced with a newer ping's (RFC 6455 §5.5.3, `Engine::pongs_pile_up`).
+    pub(super) fn taken_back(&mut self, end: u64, n: u64) {
+        if let Some(last) = self.spans.back_mut()
+            && last.1 == end
+        {
+            let n = n.min(last.1 - last.0);
+            last.1 -= n;
+            self.total -= n;
+            if last.0 == last.1 {
+                self.spans.pop_back();
+            }
+        }
+    }
+
     /// Bytes of replies queued and not yet written.
     pub(super) fn unsent(&self) -> u64 {
         // Every span but the first lies wholly past what was written.
@@ -94,7 +109,7 @@ mod tests {
         /// Against a byte-by-byte model: the count is exact while the spans fit, and never less than
         /// the replies unwritten once the oldest merge.
         #[test]
-        fn counts_the_unwritten_replies(ops in proptest::collection::vec((0u8..3, 1usize..300), 0..400)) {
+        fn counts_the_unwritten_replies(ops in proptest::collection::vec((0u8..4, 1usize..300), 0..400)) {
             let mut replies = Replies::default();
             // Every byte queued: whether it is a reply; `written` of them went out.
             let mut model: Vec<bool> = Vec::new();
@@ -111,10 +126,19 @@ mod tests {
                             replies.queued(start, model.len() as u64);
                         }
                     }
-                    _ => {
+                    2 => {
                         let n = n.min(model.len() - written);
                         written += n;
                         replies.written(n);
+                    }
+                    _ => {
+                        // A pong taken back: the last `n` bytes, when they are unwritten replies.
+                        let n = n % 132;
+                        let tail = model.len().saturating_sub(n).max(written);
+                        if model.len() - tail == n && model[tail..].iter().all(|&r| r) {
+                            replies.taken_back(model.len() as u64, n as u64);
+                            model.truncate(tail);
+                        }
                     }
                 }
                 let unsent = model[written..].iter().filter(|&&r| r).count() as u64;
