@@ -256,7 +256,9 @@ impl Driver {
     /// For a caller whose peer's replies pile up unsent (a ping flood while the transport is busy with
     /// a large message): turned on past a threshold, the pongs stop growing and the connection can
     /// keep reading. The transmit ring must stay the same one for the connection's life (it is
-    /// recognised by its output's position).
+    /// recognised by its output's position). "Unsent" means not consumed: a caller that copies output
+    /// out of the ring and polls before consuming it must leave this off while the copy reaches the
+    /// ring's last [`MIN_TX_CAPACITY`] bytes, where such a pong lies.
     pub fn coalesce_pongs(&mut self, on: bool) {
         self.coalesce = on;
     }

@@ -345,6 +345,56 @@ fn pings_behind_our_own_large_message_do_not_stop_reading() {
 }
 
 #[test]
+fn a_lent_pong_is_never_replaced() {
+    // F13: output lent out for writing elsewhere (a writer thread's copy) stays as it is: past half
+    // the high-water mark behind our own message, a newer ping's pong replaces an unsent one only
+    // outside what was lent.
+    let options = Options::new();
+    let high_water = options.transmit_buffer;
+    let mut server = Engine::server(options);
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    client.start().unwrap();
+    pipe(&mut client, &mut server, Instant::ZERO, &mut Vec::new());
+    server.accept().unwrap();
+    assert_eq!(server.next_event(Instant::ZERO), Some(Event::Open));
+    pipe(&mut server, &mut client, Instant::ZERO, &mut Vec::new());
+    server.send(Message::Binary(vec![7; 1024])).unwrap();
+    let ping = |server: &mut Engine, i: u8| {
+        let mut frame = vec![0x89, 0x80 | (1 + i % 100), 0, 0, 0, 0];
+        frame.extend(std::iter::repeat_n(i, usize::from(1 + i % 100)));
+        assert_eq!(server.receive(&frame), frame.len());
+        assert!(matches!(
+            server.next_event(Instant::ZERO),
+            Some(Event::Ping(_))
+        ));
+    };
+    // 1,000 pongs of 52 bytes on average: past half the mark, where a pong replaces the one before.
+    for i in 0..1000 {
+        ping(&mut server, i as u8);
+    }
+    assert!(server.buffered_amount() < 1024 + high_water / 2 + 131);
+    let before = server.buffered_amount();
+    ping(&mut server, 42);
+    assert!(
+        server.buffered_amount() < before + 45,
+        "the last pong was replaced"
+    );
+    // Lent: every pong in the copy stays; newer ones queue behind it.
+    let lent = server.lend_output(usize::MAX).to_vec();
+    assert_eq!(lent.len(), server.buffered_amount());
+    for k in 0..50 {
+        ping(&mut server, k);
+        assert_eq!(&server.output()[..lent.len()], &lent[..]);
+    }
+    // Beyond the copy they coalesce again: the newest ping's pong is last, and the queue stays short.
+    let mut last = vec![0x8a, 50];
+    last.extend([49; 50]);
+    let output = server.lend_output(usize::MAX).to_vec();
+    assert!(output.ends_with(&last));
+    assert!(output.len() < lent.len() + 131 + 2 * 52, "{}", output.len());
+}
+
+#[test]
 fn a_refused_proxy_reports_status_headers_and_the_reason() {
     // H11: a proxy's 407 → error "Can't establish a connection to the server at <url>", with the status
     // and headers readable.

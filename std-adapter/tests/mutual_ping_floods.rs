@@ -21,6 +21,23 @@ const PINGS: usize = 700;
 const LARGE: usize = 8 << 20;
 const WATCHDOG: Duration = Duration::from_secs(60);
 
+/// Ping `i`'s payload: `i` in two bytes, then `123 - i % 8` bytes of 0xee — pongs of several sizes, so
+/// that a pong that changed under a write in progress shows as a broken frame or a payload no ping
+/// had, and large, so that 700 of them pass the high-water mark.
+fn ping_payload(i: usize) -> Vec<u8> {
+    let mut payload = (i as u16).to_be_bytes().to_vec();
+    payload.extend(std::iter::repeat_n(0xee, 123 - i % 8));
+    payload
+}
+
+/// Whether `pong` answers one of our pings.
+fn answers_a_ping(pong: &[u8]) -> bool {
+    pong.len() >= 2 && pong[2..].iter().all(|&b| b == 0xee) && {
+        let i = usize::from(u16::from_be_bytes([pong[0], pong[1]]));
+        i < PINGS && pong.len() - 2 == 123 - i % 8
+    }
+}
+
 /// No keepalive: nothing ends a deadlock but the watchdog.
 fn options() -> Options {
     Options::new().ping_interval(None)
@@ -41,7 +58,10 @@ fn blocking_end(connection: Connection<TcpStream>) -> (usize, usize) {
                         all_in.send(()).unwrap();
                     }
                 }
-                Some(Incoming::Pong(_)) => pongs += 1,
+                Some(Incoming::Pong(pong)) => {
+                    assert!(answers_a_ping(&pong), "{pong:02x?}");
+                    pongs += 1;
+                }
                 Some(Incoming::Ping(_)) => {}
                 Some(Incoming::Close(close)) => {
                     assert_eq!(close.code, 1000);
@@ -53,7 +73,7 @@ fn blocking_end(connection: Connection<TcpStream>) -> (usize, usize) {
     });
     for _ in 0..ROUNDS {
         for i in 0..PINGS {
-            writer.ping(&[i as u8; 125]).unwrap();
+            writer.ping(&ping_payload(i)).unwrap();
         }
         writer.send(Message::Binary(vec![1; LARGE])).unwrap();
     }
@@ -116,7 +136,10 @@ mod on_tokio {
                             all_in.take().unwrap().send(()).unwrap();
                         }
                     }
-                    Some(Ok(Item::Pong(_))) => pongs += 1,
+                    Some(Ok(Item::Pong(pong))) => {
+                        assert!(answers_a_ping(&pong), "{pong:02x?}");
+                        pongs += 1;
+                    }
                     Some(Ok(Item::Ping(_))) => {}
                     Some(Ok(Item::Close(close))) => {
                         assert_eq!(close.code, 1000);
@@ -128,7 +151,7 @@ mod on_tokio {
         });
         for _ in 0..ROUNDS {
             for i in 0..PINGS {
-                writer.send(Item::Ping(vec![i as u8; 125])).await.unwrap();
+                writer.send(Item::Ping(ping_payload(i))).await.unwrap();
             }
             writer
                 .send(Item::Message(Message::Binary(vec![1; LARGE])))

@@ -66,15 +66,15 @@ fn drain(shared: &Mutex<Shared>, mut out: MutexGuard<'_, Out>) -> io::Result<()>
             engine.engine.discard_output();
             return Err(gone());
         }
-        let bytes = engine.engine.output();
+        // Lent: the reader may take a pong back at the output's end, but not one in this copy.
+        let bytes = engine.engine.lend_output(CHUNK);
         if bytes.is_empty() {
             drop(out);
             return Ok(());
         }
-        let n = bytes.len().min(CHUNK);
         let Out { stream, chunk, .. } = &mut *out;
         chunk.clear();
-        chunk.extend_from_slice(&bytes[..n]);
+        chunk.extend_from_slice(bytes);
         drop(engine);
         // What went out is counted even when a later write fails (a write timeout, say): nothing is
         // sent twice.

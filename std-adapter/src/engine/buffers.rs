@@ -103,9 +103,23 @@ impl Engine {
         taken
     }
 
-    /// I/O side: the next bytes to write to the transport.
+    /// I/O side: the next bytes to write to the transport. They stay as they are until the next call
+    /// that takes `&mut self`; one that reads input may replace an unsent pong at the end with a newer
+    /// ping's (RFC 6455 §5.5.3, when pongs pile up). Write them and
+    /// [`consume_output`](Self::consume_output) before reading on, or take them with
+    /// [`lend_output`](Self::lend_output) to write them without holding the engine.
     pub fn output(&self) -> &[u8] {
         self.tx.peek()
+    }
+
+    /// I/O side, for writing without holding the engine (a writer thread that copies output and lets
+    /// go of a lock while it writes): the next bytes to write, at most `max`, which stay as they are
+    /// until consumed, whatever the engine reads meanwhile. Copy them, write them, then
+    /// [`consume_output`](Self::consume_output) what was written.
+    pub fn lend_output(&mut self, max: usize) -> &[u8] {
+        let n = self.tx.peek().len().min(max);
+        self.lent = self.lent.max(n);
+        self.tx.peek().get(..n).unwrap_or_default()
     }
 
     /// I/O side: both parts of what is ready to write, for a vectored write.
@@ -118,6 +132,7 @@ impl Engine {
     pub fn consume_output(&mut self, n: usize) {
         self.tx.consume(n);
         self.replies.written(n);
+        self.lent = self.lent.saturating_sub(n);
         if self.tx.is_empty() && self.tx.capacity() > TX_KEEP {
             let _ = self.tx.swap_storage(Vec::new());
         }

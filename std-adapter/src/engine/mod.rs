@@ -234,6 +234,9 @@ pub struct Engine {
     closed_reported: bool,
     /// The automatic replies among the output: only they stop reading.
     replies: replies::Replies,
+    /// Bytes at the front of the output lent out by [`lend_output`](Engine::lend_output) and not
+    /// consumed yet: no pong among them is replaced.
+    lent: usize,
 }
 
 impl fmt::Debug for Engine {
@@ -290,6 +293,7 @@ impl Engine {
             started: false,
             closed_reported: false,
             replies: replies::Replies::default(),
+            lent: 0,
         }
     }
 
@@ -481,9 +485,15 @@ impl Engine {
     /// reading at the mark, with its pongs queued behind its own message, and neither message would
     /// drain. A peer that floods pings and reads nothing, with nothing of ours queued, still stops our
     /// reading at the mark.
+    ///
+    /// Never while the ring's last `MIN_TX_CAPACITY` bytes (a maximal control frame), where the pong to
+    /// replace lies, may be lent out ([`lend_output`](Engine::lend_output)): a copy being written
+    /// would no longer match.
     fn pongs_pile_up(&self) -> bool {
         let replies = self.replies.unsent();
-        replies > self.limits.high_water as u64 / 2 && self.tx.len() as u64 > replies
+        replies > self.limits.high_water as u64 / 2
+            && self.tx.len() as u64 > replies
+            && self.tx.len() >= self.lent + websocket_driver::MIN_TX_CAPACITY
     }
 
     /// The size of our pong frame for a ping of `payload` bytes (≤ 125: a 2-byte header, and a 4-byte
