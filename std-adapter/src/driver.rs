@@ -334,7 +334,10 @@ impl<W: Write> Handle<W> {
                 Ok(0) => self.write_failed = true,
                 Ok(n) => self.engine.consume_output(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.engine.write_pending();
+                    break;
+                }
                 Err(_) => self.write_failed = true,
             }
         }

@@ -134,7 +134,10 @@ fn write_output(
                 pace.took(n, engine.output().len())?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                engine.write_pending();
+                return Err(e);
+            }
         }
         wrote = true;
     }

@@ -14,6 +14,10 @@ const TX_BASE: usize = 256;
 /// Room past the high-water mark for the frame that crosses it (a control frame is at most 131 bytes).
 const TX_SLACK: usize = 1024;
 
+/// The largest TLS record's plaintext (RFC 8446 §5.1: 2^14 bytes), what a TLS layer may hold of a
+/// write it could not finish.
+const TLS_RECORD: usize = 1 << 14;
+
 /// A drained transmit ring larger than this is released rather than kept.
 const TX_KEEP: usize = 16 * 1024;
 
@@ -107,9 +111,18 @@ impl Engine {
     /// that takes `&mut self`; one that reads input may replace an unsent pong at the end with a newer
     /// ping's (RFC 6455 §5.5.3, when pongs pile up). Write them and
     /// [`consume_output`](Self::consume_output) before reading on, or take them with
-    /// [`lend_output`](Self::lend_output) to write them without holding the engine.
+    /// [`lend_output`](Self::lend_output) to write them without holding the engine; after a write
+    /// that did not complete, call [`write_pending`](Self::write_pending).
     pub fn output(&self) -> &[u8] {
         self.tx.peek()
+    }
+
+    /// I/O side: a write of [`output`](Self::output) did not complete (`WouldBlock`, `Pending`, a
+    /// write timeout) and will be tried again. A TLS layer may already hold the first record of what
+    /// it was offered (OpenSSL requires the retry to offer the same bytes again), so the first 16 KiB
+    /// (a record's plaintext) are lent ([`lend_output`](Self::lend_output)) until consumed.
+    pub fn write_pending(&mut self) {
+        let _ = self.lend_output(TLS_RECORD);
     }
 
     /// I/O side, for writing without holding the engine (a writer thread that copies output and lets

@@ -178,8 +178,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     self.engine.consume_output(n);
                     self.unflushed = true;
                 }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => {
+                    self.engine.write_pending();
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => {
+                    self.engine.write_pending();
+                    return Poll::Pending;
+                }
             }
         }
         if self.unflushed {
