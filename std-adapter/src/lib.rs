@@ -40,10 +40,10 @@
 //! `Options::transmit_buffer` plus one frame, because the engine stops reading above it.
 //!
 //! Measured end to end (`../shared/bench-load/idle.sh`: 10,000 idle connections on loopback, server RSS
-//! growth / N, one run) for the `echo_server` example on tokio: **3.5 KB per connection plain, 14.9 KB
-//! with permessage-deflate negotiated** (the default answer, one compressed message each), keepalive's
-//! timer (on by default) and the write-waker list of split halves included (3.2 and 14.6 KB without
-//! them); in an earlier run fastwebsockets held
+//! growth / N, two runs) for the `echo_server` example on tokio: **3.6–3.7 KB per connection plain,
+//! 15.0–15.3 KB with permessage-deflate negotiated** (the default answer, one compressed message each),
+//! keepalive's timer (on by default) and the write-waker list of split halves included (3.2 and 14.6 KB
+//! without them, in an earlier run); in an earlier run fastwebsockets held
 //! 6.4 KB and tokio-websockets 7.0 KB (neither negotiates deflate).
 //!
 //! ## Tokio quick start
