@@ -278,6 +278,18 @@ fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
     assert!(server.next_event(Instant::ZERO).is_some());
 }
 
+/// A server and a client engine with the default options, open.
+fn opened() -> (Engine, Engine) {
+    let mut server = Engine::server(Options::new());
+    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
+    client.start().unwrap();
+    pipe(&mut client, &mut server, Instant::ZERO, &mut Vec::new());
+    server.accept().unwrap();
+    assert_eq!(server.next_event(Instant::ZERO), Some(Event::Open));
+    pipe(&mut server, &mut client, Instant::ZERO, &mut Vec::new());
+    (server, client)
+}
+
 #[test]
 fn pings_behind_our_own_large_message_do_not_stop_reading() {
     // F13 (RFC 6455 §5.5.3): the server has 4 MiB of its own queued that the client is not reading
@@ -286,16 +298,9 @@ fn pings_behind_our_own_large_message_do_not_stop_reading() {
     // other would otherwise both stop reading, each with its pongs behind its own message, and
     // neither message would drain). When the client reads, it gets the message, then pongs ending
     // with the newest ping's.
-    let options = Options::new();
-    let high_water = options.transmit_buffer;
-    let mut server = Engine::server(options);
-    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
-    client.start().unwrap();
+    let high_water = Options::new().transmit_buffer;
+    let (mut server, mut client) = opened();
     let mut client_events = Vec::new();
-    pipe(&mut client, &mut server, Instant::ZERO, &mut Vec::new());
-    server.accept().unwrap();
-    assert_eq!(server.next_event(Instant::ZERO), Some(Event::Open));
-    pipe(&mut server, &mut client, Instant::ZERO, &mut client_events);
     let message = vec![7u8; 4 << 20];
     server.send(Message::Binary(message.clone())).unwrap();
     let queued = server.buffered_amount();
@@ -349,15 +354,8 @@ fn a_lent_pong_is_never_replaced() {
     // F13: output lent out for writing elsewhere (a writer thread's copy) stays as it is: past half
     // the high-water mark behind our own message, a newer ping's pong replaces an unsent one only
     // outside what was lent.
-    let options = Options::new();
-    let high_water = options.transmit_buffer;
-    let mut server = Engine::server(options);
-    let mut client = Engine::client("ws://example.com/", Options::new()).unwrap();
-    client.start().unwrap();
-    pipe(&mut client, &mut server, Instant::ZERO, &mut Vec::new());
-    server.accept().unwrap();
-    assert_eq!(server.next_event(Instant::ZERO), Some(Event::Open));
-    pipe(&mut server, &mut client, Instant::ZERO, &mut Vec::new());
+    let high_water = Options::new().transmit_buffer;
+    let (mut server, _client) = opened();
     server.send(Message::Binary(vec![7; 1024])).unwrap();
     let ping = |server: &mut Engine, i: u8| {
         let mut frame = vec![0x89, 0x80 | (1 + i % 100), 0, 0, 0, 0];
